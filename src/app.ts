@@ -1,0 +1,66 @@
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { KEEP_ALIVE_TIMEOUT_MS, REQUEST_TIMEOUT_MS, type Config } from './config.js';
+import { installAuth } from './http/auth.js';
+import { installErrorHandler } from './http/error-handler.js';
+import { recordRoutes } from './http/routes/records.js';
+import { createServices, watchRevisions, type Services } from './services/container.js';
+import { openSqliteStore } from './store/sqlite/sqlite-store.js';
+import type { Store } from './store/store.js';
+
+export interface BuildOptions {
+  /** A store opened by the caller (who then closes it); otherwise the app opens `config.database`. */
+  store?: Store;
+  /** Overrides the logger (tests pass false, or a stream to read the log from). */
+  logger?: FastifyServerOptions['logger'];
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The services behind the routes: the CLI and tests reach the same caches through them. */
+    services: Services;
+  }
+}
+
+/** Headers that carry secrets: never in the log. */
+const REDACT = ['req.headers.authorization', 'req.headers.cookie'];
+
+/** Builds the application over a store. It never listens: `server.ts` does that; tests use it as it is. */
+export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
+  const ownStore = options.store === undefined;
+  const store = options.store ?? openSqliteStore(config.database);
+  let services: Services;
+  try {
+    services = await createServices(store);
+  } catch (err) {
+    if (ownStore) await store.close();
+    throw err;
+  }
+
+  const app = Fastify({
+    logger: options.logger ?? { level: config.logLevel, redact: REDACT },
+    bodyLimit: config.bodyLimit,
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+    // The real service answers /objects/ and /objects alike.
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
+    ajv: {
+      // NestJS-like DTO validation: every problem reported, unknown properties refused (not
+      // silently removed), and no type coercion of what the client sent.
+      customOptions: { allErrors: true, removeAdditional: false, coerceTypes: false, useDefaults: true },
+    },
+  });
+
+  app.decorate('services', services);
+  installErrorHandler(app);
+  await app.register(async (api) => {
+    installAuth(api, services.tokens, config.versions);
+    recordRoutes(api, services);
+  });
+
+  const stopWatching = await watchRevisions(services, config.cacheRefreshMs, (err) => app.log.warn({ err }, 'cache revision check failed'));
+  app.addHook('onClose', async () => {
+    stopWatching();
+    if (ownStore) await store.close();
+  });
+  return app;
+}

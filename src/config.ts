@@ -1,0 +1,65 @@
+import { resolve } from 'node:path';
+
+/** The API version the contract accepts by default. */
+export const DEFAULT_VERSION = '2021-07-28';
+export const DEFAULT_DATABASE = './data/ghl-objects.db';
+/** A request body larger than this is refused with 413. */
+export const BODY_LIMIT_BYTES = 1_048_576;
+/** How often a process looks for changes made by other processes (token revocations, schema edits). */
+export const CACHE_REFRESH_MS = 250;
+
+/** A request must arrive whole within this (a slow client cannot hold a worker forever). */
+export const REQUEST_TIMEOUT_MS = 30_000;
+/** Idle keep-alive connections are closed after this; longer than common load balancers' 60 s. */
+export const KEEP_ALIVE_TIMEOUT_MS = 72_000;
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface Config {
+  readonly host: string;
+  readonly port: number;
+  /** Path of the SQLite file. */
+  readonly database: string;
+  /** Values of the `Version` header that are accepted. */
+  readonly versions: readonly string[];
+  readonly logLevel: LogLevel;
+  readonly bodyLimit: number;
+  readonly cacheRefreshMs: number;
+}
+
+export class ConfigError extends Error {}
+
+export interface ConfigInput {
+  host?: string;
+  port?: string | number;
+  database?: string;
+  versions?: string;
+  logLevel?: string;
+}
+
+/**
+ * One place where flags, environment and defaults become a frozen Config; flags win over the
+ * environment (`HOST`, `PORT`, `DATABASE`, `VERSIONS`, `LOG_LEVEL`).
+ */
+export function loadConfig(flags: ConfigInput = {}, env: NodeJS.ProcessEnv = process.env): Config {
+  const host = flags.host ?? env.HOST ?? '127.0.0.1';
+  const portText = String(flags.port ?? env.PORT ?? '8080');
+  const port = Number(portText);
+  if (!/^\d+$/.test(portText) || port > 65535) throw new ConfigError(`--port must be a port number (0-65535), not "${portText}"`);
+  const database = flags.database ?? env.DATABASE ?? DEFAULT_DATABASE;
+  if (database.trim() === '') throw new ConfigError('--db must name a database file');
+  const versions = (flags.versions ?? env.VERSIONS ?? DEFAULT_VERSION).split(',').map((v) => v.trim()).filter(Boolean);
+  if (versions.length === 0) throw new ConfigError('--versions must list at least one API version');
+  const logLevel = flags.logLevel ?? env.LOG_LEVEL ?? 'info';
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) throw new ConfigError(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
+  return Object.freeze({
+    host,
+    port,
+    database: database === ':memory:' ? database : resolve(database),
+    versions: Object.freeze(versions),
+    logLevel: logLevel as LogLevel,
+    bodyLimit: BODY_LIMIT_BYTES,
+    cacheRefreshMs: CACHE_REFRESH_MS,
+  });
+}

@@ -1,0 +1,43 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { errors } from '../errors.js';
+import type { Scope } from '../services/scopes.js';
+import type { Principal, TokenService } from '../services/tokens.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The caller, set by the auth hook on every API route. */
+    principal: Principal;
+  }
+  interface FastifyContextConfig {
+    /** The scope a route needs. */
+    scope?: Scope;
+  }
+}
+
+const BEARER = /^\s*Bearer\s+(\S+)\s*$/i;
+
+/**
+ * Version, token, scope and location, checked in the contract's order before any route runs;
+ * the first failure answers.
+ */
+export function installAuth(app: FastifyInstance, tokens: TokenService, versions: readonly string[]): void {
+  const accepted = new Set(versions);
+  app.decorateRequest('principal', null as unknown as Principal);
+  app.addHook('onRequest', async (request: FastifyRequest) => {
+    const version = request.headers.version;
+    if (version === undefined) throw errors.versionMissing();
+    if (typeof version !== 'string' || !accepted.has(version)) throw errors.versionInvalid();
+
+    const header = request.headers.authorization;
+    const match = header === undefined ? null : BEARER.exec(header);
+    const principal = match ? await tokens.authenticate(match[1]!) : null;
+    if (!principal) throw errors.invalidToken();
+
+    const scope = request.routeOptions.config.scope;
+    if (scope === undefined || !principal.scopes.has(scope)) throw errors.scopeMissing();
+
+    const query = request.query as Record<string, unknown>;
+    if (query.locationId !== undefined && query.locationId !== principal.locationId) throw errors.locationForbidden();
+    request.principal = principal;
+  });
+}

@@ -1,0 +1,49 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ApiError, errors, reasonPhrase } from '../errors.js';
+import { StoreError } from '../store/store.js';
+import { validationMessages } from './validation-messages.js';
+
+/** The one place where an error becomes an answer: the contract's envelope, causes only in the log. */
+export function toApiError(err: unknown): ApiError | null {
+  if (err instanceof ApiError) return err;
+  if (err instanceof StoreError && err.kind === 'unavailable') return errors.unavailable();
+  const fe = err as Partial<FastifyError> & { validationContext?: string };
+  if (fe.validation) {
+    const context = fe.validationContext ?? 'body';
+    const messages = validationMessages(fe.validation, context);
+    // Path and query parameters of the wrong form are a 400; a body that breaks its DTO is a 422.
+    return context === 'body' ? errors.validation(messages) : errors.badParams(messages);
+  }
+  switch (fe.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return errors.bodyTooLarge();
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return errors.unsupportedMediaType(String((fe as { contentType?: string }).contentType ?? 'unknown'));
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return errors.badJson();
+  }
+  if (err instanceof SyntaxError && fe.statusCode === 400) return errors.badJson();
+  // Fastify's own client errors (bad content length, aborted body, ...) keep their status.
+  if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
+    return new ApiError(fe.statusCode, fe.message ?? reasonPhrase(fe.statusCode));
+  }
+  return null;
+}
+
+export function installErrorHandler(app: FastifyInstance): void {
+  app.setErrorHandler((err: unknown, request: FastifyRequest, reply: FastifyReply) => {
+    const api = toApiError(err);
+    if (api) {
+      if (api.status >= 500) request.log.error({ err }, 'request failed');
+      return reply.code(api.status).send(api.body);
+    }
+    request.log.error({ err }, 'unexpected error');
+    const internal = errors.internal();
+    return reply.code(internal.status).send(internal.body);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const e = errors.routeNotFound(request.method, request.url);
+    return reply.code(e.status).send(e.body);
+  });
+}

@@ -1,0 +1,11 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { OBJECT_ID_PATTERN } from '../../ids.js';
+
+export const RecordParams = Type.Object({
+  schemaKey: Type.String({ minLength: 1, maxLength: 200 }),
+  id: Type.String({ pattern: OBJECT_ID_PATTERN }),
+});
+export type RecordParams = Static<typeof RecordParams>;
+
+export const LocationQuery = Type.Object({ locationId: Type.Optional(Type.String()) });
+export type LocationQuery = Static<typeof LocationQuery>;

@@ -1,0 +1,329 @@
+import { Ajv, type ErrorObject } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import { newObjectId, newShortId } from '../ids.js';
+import type { Actor, Dataset, FieldRow, ObjectRow, RecordRow } from '../store/store.js';
+import { FILE_LIMIT_DEFAULT, FILE_LIMIT_MAX, OPTION_TYPES, checkProperties, type FieldRules } from './field-types.js';
+import { Fixture, type FixtureDoc, type FixtureLocationDoc } from './fixture-format.js';
+import { pointerToPath } from './json-path.js';
+import { shortKey } from './schema-registry.js';
+import { BUSINESS, STANDARD_KEYS, standardObjectsFor } from './standard-objects.js';
+import type { TokenService } from './tokens.js';
+
+/** The real service's limit of custom objects per location. */
+export const MAX_CUSTOM_OBJECTS = 10;
+export const MAX_SEARCHABLE_PROPERTIES = 3;
+export const MAX_OWNERS = 1;
+export const MAX_FOLLOWERS = 10;
+export const CUSTOM_OBJECT_KEY = /^custom_objects\.[a-z0-9_]+$/;
+const FIELD_NAME = /^[a-z0-9_]+$/;
+/** Who wrote a record that came from a fixture. */
+const FIXTURE_ACTOR = { channel: 'API', source: 'FIXTURE', sourceId: 'fixture' } as const;
+
+// ajv-formats is CommonJS; its default export arrives nested under ESM.
+const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default;
+const ajv = new Ajv({ allErrors: true, verbose: true, strict: false });
+addFormats(ajv, ['date-time', 'uuid']);
+const validateShape = ajv.compile<FixtureDoc>(Fixture);
+
+function shapeMessage(e: ErrorObject): string {
+  const path = pointerToPath(e.instancePath);
+  switch (e.keyword) {
+    case 'additionalProperties':
+      return `${path} has property ${(e.params as { additionalProperty: string }).additionalProperty} that should not exist`;
+    case 'required':
+      return `${path}.${(e.params as { missingProperty: string }).missingProperty} is required`;
+    case 'pattern':
+    case 'format': {
+      const description = (e.parentSchema as { description?: string } | undefined)?.description;
+      return `${path} must be ${description ?? `a ${(e.params as { format?: string }).format ?? 'value of the right format'}`}`;
+    }
+    default:
+      return `${path} ${e.message ?? 'is invalid'}`;
+  }
+}
+
+/** Only the most useful message of a union mismatch: Ajv reports every branch, which reads as noise. */
+function shapeProblems(errs: ErrorObject[]): string[] {
+  const unionPaths = new Set(errs.filter((e) => e.keyword === 'anyOf').map((e) => e.instancePath));
+  const out: string[] = [];
+  for (const e of errs) {
+    if (unionPaths.has(e.instancePath)) {
+      if (e.keyword !== 'anyOf') continue;
+      const allowed = ((e.parentSchema as { anyOf?: Array<{ const?: unknown }> }).anyOf ?? []).map((s) => JSON.stringify(s.const));
+      out.push(`${pointerToPath(e.instancePath)} must be one of ${allowed.join(', ')}`);
+      continue;
+    }
+    out.push(shapeMessage(e));
+  }
+  return [...new Set(out)];
+}
+
+export interface IssuedToken {
+  locationId: string;
+  type: 'private-integration' | 'oauth';
+  token: string;
+  scopes: string[];
+}
+
+export type FixtureResult =
+  | { ok: true; dataset: Dataset; tokens: IssuedToken[] }
+  | { ok: false; problems: string[] };
+
+const iso = (s: string | undefined, fallback: string): string => (s === undefined ? fallback : new Date(s).toISOString());
+
+/**
+ * Validates a fixture document whole and turns it into a dataset ready to store, ids, dates and
+ * tokens filled in. Nothing is written here: an invalid fixture yields every problem, by JSON path.
+ */
+export async function prepareFixture(doc: unknown, tokens: TokenService, now = Date.now()): Promise<FixtureResult> {
+  if (!validateShape(doc)) return { ok: false, problems: shapeProblems(validateShape.errors ?? []) };
+  const ctx = new Context(tokens, new Date(now).toISOString(), now);
+  for (const [i, location] of doc.locations.entries()) await ctx.location(location, `$.locations[${i}]`);
+  if (ctx.problems.length) return { ok: false, problems: ctx.problems };
+  return { ok: true, dataset: ctx.dataset, tokens: ctx.issued };
+}
+
+class Context {
+  readonly problems: string[] = [];
+  readonly dataset: Dataset = { locations: [], users: [], tokens: [], objects: [], fields: [], records: [] };
+  readonly issued: IssuedToken[] = [];
+  private readonly ids = new Map<string, string>();
+
+  constructor(
+    private readonly tokens: TokenService,
+    private readonly nowIso: string,
+    private readonly now: number,
+  ) {}
+
+  private problem(path: string, message: string): void {
+    this.problems.push(`${path} ${message}`);
+  }
+
+  /** Ids are unique across the whole fixture (they are primary keys). */
+  private claim(kind: string, id: string, path: string): void {
+    const key = `${kind}:${id}`;
+    const first = this.ids.get(key);
+    if (first !== undefined) this.problem(path, `duplicate ${kind} id ${id} (first at ${first})`);
+    else this.ids.set(key, path);
+  }
+
+  async location(doc: FixtureLocationDoc, path: string): Promise<void> {
+    const locationId = doc.id ?? newShortId();
+    this.claim('location', locationId, `${path}.id`);
+    this.dataset.locations.push({ id: locationId, name: doc.name, createdAt: this.nowIso });
+
+    const userIds = new Set<string>();
+    for (const [i, u] of (doc.users ?? []).entries()) {
+      const id = u.id ?? newShortId();
+      this.claim('user', id, `${path}.users[${i}].id`);
+      userIds.add(id);
+      this.dataset.users.push({ id, locationId, name: u.name, email: u.email ?? null });
+    }
+
+    for (const [i, t] of (doc.tokens ?? []).entries()) {
+      const tpath = `${path}.tokens[${i}]`;
+      if (t.type === 'oauth' && t.token !== undefined) {
+        this.problem(`${tpath}.token`, 'an OAuth token cannot be given: the server signs it (leave token out)');
+        continue;
+      }
+      const { token, row } = await this.tokens.issue(t.type === 'oauth' ? 'oauth' : 'pit', {
+        locationId,
+        scopes: t.scopes,
+        expiresIn: t.expiresIn,
+        token: t.token,
+        id: t.id,
+        revoked: t.revoked,
+        now: this.now,
+      });
+      this.claim('token', row.id, `${tpath}.id`);
+      if (row.hash !== null) this.claim('token', row.hash, `${tpath}.token`);
+      this.dataset.tokens.push(row);
+      this.issued.push({ locationId, type: t.type, token, scopes: row.scopes });
+    }
+
+    const standard = standardObjectsFor(locationId, this.nowIso);
+    const objects = new Map<string, { row: ObjectRow; fields: Map<string, FieldRow & FieldRules> }>();
+    for (const o of standard.objects) objects.set(o.key, { row: o, fields: new Map() });
+    const business = objects.get(BUSINESS)!;
+    for (const f of standard.fields) business.fields.set(shortKey(BUSINESS, f.fieldKey), { ...f, key: shortKey(BUSINESS, f.fieldKey) });
+
+    let customCount = 0;
+    for (const [i, o] of (doc.objects ?? []).entries()) {
+      const opath = `${path}.objects[${i}]`;
+      if (o.key === BUSINESS) {
+        this.businessExtension(o, opath, business);
+        continue;
+      }
+      if ((STANDARD_KEYS as readonly string[]).includes(o.key)) {
+        this.problem(`${opath}.key`, `${o.key} is a standard object and cannot be defined or extended here`);
+        continue;
+      }
+      if (!CUSTOM_OBJECT_KEY.test(o.key)) {
+        this.problem(`${opath}.key`, 'must be custom_objects.<key>, the key lowercase letters, digits and underscores');
+        continue;
+      }
+      if (objects.has(o.key)) {
+        this.problem(`${opath}.key`, `duplicate object key ${o.key}`);
+        continue;
+      }
+      if (++customCount > MAX_CUSTOM_OBJECTS) this.problem(opath, `a location has at most ${MAX_CUSTOM_OBJECTS} custom objects`);
+      if (!o.labels) this.problem(`${opath}.labels`, 'is required for a custom object');
+      const id = o.id ?? newObjectId(this.now);
+      this.claim('object', id, `${opath}.id`);
+      const createdAt = iso(o.dateAdded, this.nowIso);
+      const row: ObjectRow = {
+        id,
+        locationId,
+        key: o.key,
+        standard: false,
+        type: 'USER_DEFINED',
+        labels: o.labels ?? { singular: o.key, plural: o.key },
+        description: o.description ?? null,
+        primaryDisplayProperty: '',
+        searchableProperties: [],
+        createdAt,
+        updatedAt: iso(o.dateUpdated, createdAt),
+      };
+      const entry = { row, fields: new Map<string, FieldRow & FieldRules>() };
+      objects.set(o.key, entry);
+      this.fields(o.fields ?? [], `${opath}.fields`, entry);
+
+      const first = entry.fields.values().next().value;
+      const primary = o.primaryDisplayProperty ?? first?.fieldKey;
+      const primaryField = primary === undefined ? undefined : entry.fields.get(shortKey(o.key, primary));
+      if (primary === undefined) this.problem(`${opath}.fields`, 'a custom object needs at least its primary display field');
+      else if (!primaryField || primaryField.fieldKey !== primary) this.problem(`${opath}.primaryDisplayProperty`, `${primary} is not a field of ${o.key}`);
+      else if (primaryField.dataType !== 'TEXT' && primaryField.dataType !== 'NUMERICAL') {
+        this.problem(`${opath}.primaryDisplayProperty`, `${primary} is ${primaryField.dataType}; the primary display property must be TEXT or NUMERICAL`);
+      }
+      row.primaryDisplayProperty = primary ?? '';
+      row.searchableProperties = this.searchable(o.searchableProperties ?? (primary ? [primary] : []), `${opath}.searchableProperties`, entry);
+    }
+
+    for (const { row, fields } of objects.values()) {
+      this.dataset.objects.push(row);
+      this.dataset.fields.push(...[...fields.values()].map(({ key: _key, ...f }) => f));
+    }
+
+    for (const [i, r] of (doc.records ?? []).entries()) this.record(r, `${path}.records[${i}]`, locationId, userIds, objects);
+  }
+
+  private businessExtension(o: NonNullable<FixtureLocationDoc['objects']>[number], path: string, business: { row: ObjectRow; fields: Map<string, FieldRow & FieldRules> }): void {
+    for (const prop of ['id', 'labels', 'description', 'primaryDisplayProperty', 'dateAdded', 'dateUpdated'] as const) {
+      if (o[prop] !== undefined) this.problem(`${path}.${prop}`, 'cannot be set on business, a standard object (only fields and searchableProperties)');
+    }
+    this.fields(o.fields ?? [], `${path}.fields`, business);
+    if (o.searchableProperties) business.row.searchableProperties = this.searchable(o.searchableProperties, `${path}.searchableProperties`, business);
+  }
+
+  private searchable(keys: string[], path: string, entry: { row: ObjectRow; fields: Map<string, FieldRow & FieldRules> }): string[] {
+    if (keys.length < 1 || keys.length > MAX_SEARCHABLE_PROPERTIES) {
+      this.problem(path, `must list 1 to ${MAX_SEARCHABLE_PROPERTIES} fields (got ${keys.length})`);
+    }
+    for (const [i, k] of keys.entries()) {
+      const field = entry.fields.get(shortKey(entry.row.key, k));
+      if (!field || field.fieldKey !== k) this.problem(`${path}[${i}]`, `${k} is not a field of ${entry.row.key}`);
+    }
+    if (new Set(keys).size !== keys.length) this.problem(path, 'lists a field twice');
+    return keys;
+  }
+
+  private fields(docs: NonNullable<NonNullable<FixtureLocationDoc['objects']>[number]['fields']>, path: string, entry: { row: ObjectRow; fields: Map<string, FieldRow & FieldRules> }): void {
+    const objectKey = entry.row.key;
+    for (const [i, f] of docs.entries()) {
+      const fpath = `${path}[${i}]`;
+      const prefix = `${objectKey}.`;
+      const name = f.fieldKey.startsWith(prefix) ? f.fieldKey.slice(prefix.length) : '';
+      if (!FIELD_NAME.test(name)) {
+        this.problem(`${fpath}.fieldKey`, `must be ${prefix}<key>, the key lowercase letters, digits and underscores`);
+        continue;
+      }
+      if (entry.fields.has(name)) {
+        this.problem(`${fpath}.fieldKey`, `${f.fieldKey} is already a field of ${objectKey}`);
+        continue;
+      }
+      const isOptionType = OPTION_TYPES.has(f.dataType);
+      if (isOptionType && !f.options?.length) this.problem(`${fpath}.options`, `a ${f.dataType} field needs at least one option`);
+      if (!isOptionType && f.options !== undefined) this.problem(`${fpath}.options`, `a ${f.dataType} field takes no options`);
+      const optionKeys = new Set<string>();
+      for (const [j, opt] of (f.options ?? []).entries()) {
+        if (optionKeys.has(opt.key)) this.problem(`${fpath}.options[${j}].key`, `duplicate option key ${opt.key}`);
+        optionKeys.add(opt.key);
+        if (opt.url !== undefined && f.dataType !== 'RADIO') this.problem(`${fpath}.options[${j}].url`, 'only RADIO options take a url');
+      }
+      if (f.dataType !== 'FILE_UPLOAD') {
+        if (f.acceptedFormats !== undefined) this.problem(`${fpath}.acceptedFormats`, 'only FILE_UPLOAD fields take acceptedFormats');
+        if (f.maxFileLimit !== undefined) this.problem(`${fpath}.maxFileLimit`, 'only FILE_UPLOAD fields take maxFileLimit');
+      } else if (f.maxFileLimit !== undefined && f.maxFileLimit > FILE_LIMIT_MAX) {
+        this.problem(`${fpath}.maxFileLimit`, `must be at most ${FILE_LIMIT_MAX}`);
+      }
+      if (f.allowCustomOption !== undefined && f.dataType !== 'RADIO') this.problem(`${fpath}.allowCustomOption`, 'only RADIO fields take allowCustomOption');
+      const id = f.id ?? newShortId();
+      this.claim('field', id, `${fpath}.id`);
+      const createdAt = iso(f.dateAdded, this.nowIso);
+      entry.fields.set(name, {
+        id,
+        key: name,
+        locationId: entry.row.locationId,
+        objectId: entry.row.id,
+        fieldKey: f.fieldKey,
+        name: f.name,
+        dataType: f.dataType,
+        description: f.description ?? null,
+        placeholder: f.placeholder ?? null,
+        showInForms: f.showInForms ?? true,
+        options: (f.options ?? []).map((o) => (o.url === undefined ? { key: o.key, label: o.label } : { key: o.key, label: o.label, url: o.url })),
+        acceptedFormats: f.acceptedFormats ?? (f.dataType === 'FILE_UPLOAD' ? 'all' : null),
+        maxFileLimit: f.dataType === 'FILE_UPLOAD' ? (f.maxFileLimit ?? FILE_LIMIT_DEFAULT) : null,
+        allowCustomOption: f.allowCustomOption ?? false,
+        parentId: null,
+        standard: false,
+        createdAt,
+        updatedAt: iso(f.dateUpdated, createdAt),
+      });
+    }
+  }
+
+  private record(
+    r: NonNullable<FixtureLocationDoc['records']>[number],
+    path: string,
+    locationId: string,
+    userIds: ReadonlySet<string>,
+    objects: ReadonlyMap<string, { row: ObjectRow; fields: Map<string, FieldRow & FieldRules> }>,
+  ): void {
+    const entry = objects.get(r.objectKey);
+    if (!entry || entry.row.key === 'contact' || entry.row.key === 'opportunity') {
+      this.problem(`${path}.objectKey`, `${r.objectKey} is not business or a custom object of this location`);
+      return;
+    }
+    const id = r.id ?? newObjectId(this.now);
+    this.claim('record', id, `${path}.id`);
+    const owner = r.owner ?? [];
+    const followers = r.followers ?? [];
+    if (entry.row.key === BUSINESS && owner.length > 0) this.problem(`${path}.owner`, 'business records have no owner');
+    else if (owner.length > MAX_OWNERS) this.problem(`${path}.owner`, `has ${owner.length} users; a record has at most ${MAX_OWNERS} owner`);
+    if (followers.length > MAX_FOLLOWERS) this.problem(`${path}.followers`, `has ${followers.length} users; a record has at most ${MAX_FOLLOWERS} followers`);
+    for (const [i, u] of owner.entries()) if (!userIds.has(u)) this.problem(`${path}.owner[${i}]`, `${u} is not a user of this location`);
+    for (const [i, u] of followers.entries()) if (!userIds.has(u)) this.problem(`${path}.followers[${i}]`, `${u} is not a user of this location`);
+    if (new Set(followers).size !== followers.length) this.problem(`${path}.followers`, 'lists a user twice');
+
+    const checked = checkProperties(entry.fields, entry.row.key, r.properties, `${path}.properties`);
+    this.problems.push(...checked.problems);
+    const createdAt = iso(r.dateAdded, this.nowIso);
+    const updatedAt = iso(r.dateUpdated, createdAt);
+    if (updatedAt < createdAt) this.problem(`${path}.dateUpdated`, 'is before dateAdded');
+    const row: RecordRow = {
+      id,
+      locationId,
+      objectId: entry.row.id,
+      owner,
+      followers,
+      properties: checked.values,
+      createdAt,
+      updatedAt,
+      createdBy: { ...FIXTURE_ACTOR, createdAt } satisfies Actor,
+      lastUpdatedBy: { ...FIXTURE_ACTOR, createdAt: updatedAt } satisfies Actor,
+    };
+    this.dataset.records.push(row);
+  }
+}

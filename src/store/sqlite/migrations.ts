@@ -1,0 +1,95 @@
+/**
+ * Versioned schema migrations. `PRAGMA user_version` holds the number of migrations applied;
+ * each runs once, in order, in its own transaction. Never edit a migration that has shipped:
+ * add the next one.
+ */
+export const MIGRATIONS: readonly string[] = [
+  // 1: locations, users, tokens, object schemas, fields, records.
+  `
+  CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  ) STRICT;
+
+  CREATE TABLE locations (
+    id         TEXT PRIMARY KEY,
+    name       TEXT NOT NULL,
+    created_at TEXT NOT NULL
+  ) STRICT;
+
+  CREATE TABLE users (
+    id          TEXT PRIMARY KEY,
+    location_id TEXT NOT NULL REFERENCES locations(id) ON DELETE CASCADE,
+    name        TEXT NOT NULL,
+    email       TEXT
+  ) STRICT;
+  CREATE INDEX users_location ON users(location_id);
+
+  CREATE TABLE tokens (
+    id          TEXT PRIMARY KEY,
+    location_id TEXT NOT NULL REFERENCES locations(id) ON DELETE CASCADE,
+    kind        TEXT NOT NULL CHECK (kind IN ('pit', 'oauth')),
+    hash        TEXT UNIQUE,
+    scopes      TEXT NOT NULL,
+    client_id   TEXT,
+    created_at  TEXT NOT NULL,
+    expires_at  TEXT,
+    revoked_at  TEXT
+  ) STRICT;
+  CREATE INDEX tokens_location ON tokens(location_id);
+
+  CREATE TABLE objects (
+    id                       TEXT PRIMARY KEY,
+    location_id              TEXT NOT NULL REFERENCES locations(id) ON DELETE CASCADE,
+    key                      TEXT NOT NULL,
+    standard                 INTEGER NOT NULL,
+    type                     TEXT NOT NULL,
+    label_singular           TEXT NOT NULL,
+    label_plural             TEXT NOT NULL,
+    description              TEXT,
+    primary_display_property TEXT NOT NULL,
+    searchable_properties    TEXT NOT NULL,
+    created_at               TEXT NOT NULL,
+    updated_at               TEXT NOT NULL,
+    UNIQUE (location_id, key)
+  ) STRICT;
+
+  CREATE TABLE fields (
+    id                  TEXT PRIMARY KEY,
+    location_id         TEXT NOT NULL REFERENCES locations(id) ON DELETE CASCADE,
+    object_id           TEXT NOT NULL REFERENCES objects(id) ON DELETE CASCADE,
+    field_key           TEXT NOT NULL,
+    name                TEXT NOT NULL,
+    data_type           TEXT NOT NULL,
+    description         TEXT,
+    placeholder         TEXT,
+    show_in_forms       INTEGER NOT NULL,
+    options             TEXT NOT NULL,
+    accepted_formats    TEXT,
+    max_file_limit      INTEGER,
+    allow_custom_option INTEGER NOT NULL,
+    parent_id           TEXT,
+    standard            INTEGER NOT NULL,
+    created_at          TEXT NOT NULL,
+    updated_at          TEXT NOT NULL,
+    UNIQUE (object_id, field_key)
+  ) STRICT;
+  CREATE INDEX fields_location ON fields(location_id);
+
+  CREATE TABLE records (
+    id              TEXT PRIMARY KEY,
+    location_id     TEXT NOT NULL REFERENCES locations(id) ON DELETE CASCADE,
+    object_id       TEXT NOT NULL REFERENCES objects(id) ON DELETE CASCADE,
+    owner           TEXT NOT NULL,
+    followers       TEXT NOT NULL,
+    properties      TEXT NOT NULL,
+    created_at      TEXT NOT NULL,
+    updated_at      TEXT NOT NULL,
+    created_by      TEXT NOT NULL,
+    last_updated_by TEXT NOT NULL
+  ) STRICT;
+  CREATE INDEX records_object_updated ON records(object_id, updated_at, id);
+
+  INSERT INTO meta (key, value) VALUES ('revision', '0');
+  `,
+];

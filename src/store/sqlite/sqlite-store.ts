@@ -1,0 +1,281 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { DataType, FieldOption } from '../../services/field-types.js';
+import {
+  StoreError,
+  type Dataset,
+  type FieldRow,
+  type LocationRow,
+  type ObjectRow,
+  type ObjectType,
+  type RawRecord,
+  type Store,
+  type TokenKind,
+  type TokenRow,
+} from '../store.js';
+import { MIGRATIONS } from './migrations.js';
+
+/** How long a writer waits for another process's write lock (the CLI beside a running server). */
+const BUSY_TIMEOUT_MS = 5_000;
+
+type Row = Record<string, unknown>;
+
+const str = (v: unknown): string => v as string;
+const strOrNull = (v: unknown): string | null => (v === null ? null : (v as string));
+
+function toToken(r: Row): TokenRow {
+  return {
+    id: str(r.id),
+    locationId: str(r.location_id),
+    kind: r.kind as TokenKind,
+    hash: strOrNull(r.hash),
+    scopes: JSON.parse(str(r.scopes)) as string[],
+    clientId: strOrNull(r.client_id),
+    createdAt: str(r.created_at),
+    expiresAt: strOrNull(r.expires_at),
+    revokedAt: strOrNull(r.revoked_at),
+  };
+}
+
+function toObject(r: Row): ObjectRow {
+  return {
+    id: str(r.id),
+    locationId: str(r.location_id),
+    key: str(r.key),
+    standard: r.standard === 1,
+    type: r.type as ObjectType,
+    labels: { singular: str(r.label_singular), plural: str(r.label_plural) },
+    description: strOrNull(r.description),
+    primaryDisplayProperty: str(r.primary_display_property),
+    searchableProperties: JSON.parse(str(r.searchable_properties)) as string[],
+    createdAt: str(r.created_at),
+    updatedAt: str(r.updated_at),
+  };
+}
+
+function toField(r: Row): FieldRow {
+  return {
+    id: str(r.id),
+    locationId: str(r.location_id),
+    objectId: str(r.object_id),
+    fieldKey: str(r.field_key),
+    name: str(r.name),
+    dataType: r.data_type as DataType,
+    description: strOrNull(r.description),
+    placeholder: strOrNull(r.placeholder),
+    showInForms: r.show_in_forms === 1,
+    options: JSON.parse(str(r.options)) as FieldOption[],
+    acceptedFormats: strOrNull(r.accepted_formats),
+    maxFileLimit: r.max_file_limit === null ? null : Number(r.max_file_limit),
+    allowCustomOption: r.allow_custom_option === 1,
+    parentId: strOrNull(r.parent_id),
+    standard: r.standard === 1,
+    createdAt: str(r.created_at),
+    updatedAt: str(r.updated_at),
+  };
+}
+
+/** Opens (creating when absent) an SQLite database file and brings its schema up to date. */
+export function openSqliteStore(path: string): SqliteStore {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
+  try {
+    db.pragma('journal_mode = WAL');
+    // NORMAL in WAL mode: a committed transaction survives a crash of the process (kill -9);
+    // only a power loss can take the last few back. FULL would fsync on every commit.
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    migrate(db);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+  return new SqliteStore(db);
+}
+
+function migrate(db: Database.Database): void {
+  // IMMEDIATE takes the write lock before reading the version, so two processes opening a new
+  // file at once cannot both apply the same migration.
+  const run = db.transaction(() => {
+    const applied = db.pragma('user_version', { simple: true }) as number;
+    if (applied > MIGRATIONS.length) {
+      throw new Error(`the database is at schema version ${applied}, newer than this ghl-objects (${MIGRATIONS.length}): upgrade ghl-objects`);
+    }
+    for (let v = applied; v < MIGRATIONS.length; v++) db.exec(MIGRATIONS[v]!);
+    db.pragma(`user_version = ${MIGRATIONS.length}`);
+  });
+  run.immediate();
+}
+
+export class SqliteStore implements Store {
+  readonly kind = 'sqlite' as const;
+  private readonly stmts;
+
+  constructor(private readonly db: Database.Database) {
+    // Optimization: every statement is prepared once here, never per call.
+    this.stmts = {
+      getMeta: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
+      putMetaIfAbsent: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING'),
+      revision: db.prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'revision'").pluck(),
+      bumpRevision: db.prepare("UPDATE meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE key = 'revision'"),
+      anyLocation: db.prepare('SELECT 1 FROM locations LIMIT 1').pluck(),
+      getLocation: db.prepare<[string], Row>('SELECT * FROM locations WHERE id = ?'),
+      insertLocation: db.prepare('INSERT INTO locations (id, name, created_at) VALUES (@id, @name, @createdAt)'),
+      insertUser: db.prepare('INSERT INTO users (id, location_id, name, email) VALUES (@id, @locationId, @name, @email)'),
+      insertToken: db.prepare(
+        `INSERT INTO tokens (id, location_id, kind, hash, scopes, client_id, created_at, expires_at, revoked_at)
+         VALUES (@id, @locationId, @kind, @hash, @scopes, @clientId, @createdAt, @expiresAt, @revokedAt)`,
+      ),
+      revokeToken: db.prepare('UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL'),
+      tokenByHash: db.prepare<[string], Row>('SELECT * FROM tokens WHERE hash = ?'),
+      tokenById: db.prepare<[string], Row>('SELECT * FROM tokens WHERE id = ?'),
+      insertObject: db.prepare(
+        `INSERT INTO objects (id, location_id, key, standard, type, label_singular, label_plural, description,
+           primary_display_property, searchable_properties, created_at, updated_at)
+         VALUES (@id, @locationId, @key, @standard, @type, @labelSingular, @labelPlural, @description,
+           @primaryDisplayProperty, @searchableProperties, @createdAt, @updatedAt)`,
+      ),
+      insertField: db.prepare(
+        `INSERT INTO fields (id, location_id, object_id, field_key, name, data_type, description, placeholder,
+           show_in_forms, options, accepted_formats, max_file_limit, allow_custom_option, parent_id, standard,
+           created_at, updated_at)
+         VALUES (@id, @locationId, @objectId, @fieldKey, @name, @dataType, @description, @placeholder,
+           @showInForms, @options, @acceptedFormats, @maxFileLimit, @allowCustomOption, @parentId, @standard,
+           @createdAt, @updatedAt)`,
+      ),
+      insertRecord: db.prepare(
+        `INSERT INTO records (id, location_id, object_id, owner, followers, properties, created_at, updated_at,
+           created_by, last_updated_by)
+         VALUES (@id, @locationId, @objectId, @owner, @followers, @properties, @createdAt, @updatedAt,
+           @createdBy, @lastUpdatedBy)`,
+      ),
+      objectsOf: db.prepare<[string], Row>('SELECT * FROM objects WHERE location_id = ? ORDER BY standard DESC, created_at, id'),
+      fieldsOf: db.prepare<[string], Row>('SELECT * FROM fields WHERE location_id = ? ORDER BY created_at, rowid'),
+      // Optimization: raw() returns each row as an array, skipping the per-row object build.
+      recordRaw: db
+        .prepare<[string, string], unknown[]>(
+          `SELECT id, owner, followers, properties, created_at, updated_at, created_by, last_updated_by
+           FROM records WHERE id = ? AND object_id = ?`,
+        )
+        .raw(),
+    };
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+
+  async getMeta(key: string): Promise<string | undefined> {
+    return this.stmts.getMeta.get(key)?.value;
+  }
+
+  async putMetaIfAbsent(key: string, value: string): Promise<string> {
+    this.stmts.putMetaIfAbsent.run(key, value);
+    return this.stmts.getMeta.get(key)!.value;
+  }
+
+  async revision(): Promise<number> {
+    return Number(this.stmts.revision.get());
+  }
+
+  async isEmpty(): Promise<boolean> {
+    return this.stmts.anyLocation.get() === undefined;
+  }
+
+  async loadDataset(data: Dataset, options: { reset: boolean }): Promise<void> {
+    const s = this.stmts;
+    const load = this.db.transaction(() => {
+      if (options.reset) {
+        // Children before parents; the signing key and the revision counter in meta stay.
+        for (const table of ['records', 'fields', 'objects', 'tokens', 'users', 'locations']) this.db.exec(`DELETE FROM ${table}`);
+      } else if (s.anyLocation.get() !== undefined) {
+        throw new StoreError('not_empty', 'the database already holds data');
+      }
+      for (const l of data.locations) s.insertLocation.run(l);
+      for (const u of data.users) s.insertUser.run(u);
+      for (const t of data.tokens) s.insertToken.run({ ...t, scopes: JSON.stringify(t.scopes) });
+      for (const o of data.objects) {
+        s.insertObject.run({
+          ...o,
+          standard: o.standard ? 1 : 0,
+          labelSingular: o.labels.singular,
+          labelPlural: o.labels.plural,
+          searchableProperties: JSON.stringify(o.searchableProperties),
+        });
+      }
+      for (const f of data.fields) {
+        s.insertField.run({
+          ...f,
+          showInForms: f.showInForms ? 1 : 0,
+          options: JSON.stringify(f.options),
+          allowCustomOption: f.allowCustomOption ? 1 : 0,
+          standard: f.standard ? 1 : 0,
+        });
+      }
+      for (const r of data.records) {
+        s.insertRecord.run({
+          ...r,
+          owner: JSON.stringify(r.owner),
+          followers: JSON.stringify(r.followers),
+          properties: JSON.stringify(r.properties),
+          createdBy: JSON.stringify(r.createdBy),
+          lastUpdatedBy: JSON.stringify(r.lastUpdatedBy),
+        });
+      }
+      s.bumpRevision.run();
+    });
+    load.immediate();
+  }
+
+  async getLocation(id: string): Promise<LocationRow | undefined> {
+    const r = this.stmts.getLocation.get(id);
+    return r && { id: str(r.id), name: str(r.name), createdAt: str(r.created_at) };
+  }
+
+  async insertToken(token: TokenRow): Promise<void> {
+    this.stmts.insertToken.run({ ...token, scopes: JSON.stringify(token.scopes) });
+  }
+
+  async revokeToken(id: string, at: string): Promise<boolean> {
+    const revoke = this.db.transaction(() => {
+      const changed = this.stmts.revokeToken.run(at, id).changes > 0;
+      if (changed) this.stmts.bumpRevision.run();
+      return changed;
+    });
+    return revoke.immediate();
+  }
+
+  async findTokenByHash(hash: string): Promise<TokenRow | undefined> {
+    const r = this.stmts.tokenByHash.get(hash);
+    return r && toToken(r);
+  }
+
+  async findTokenById(id: string): Promise<TokenRow | undefined> {
+    const r = this.stmts.tokenById.get(id);
+    return r && toToken(r);
+  }
+
+  async listObjects(locationId: string): Promise<{ objects: ObjectRow[]; fields: FieldRow[] }> {
+    const read = this.db.transaction(() => ({
+      objects: this.stmts.objectsOf.all(locationId).map(toObject),
+      fields: this.stmts.fieldsOf.all(locationId).map(toField),
+    }));
+    return read();
+  }
+
+  async getRecordRaw(objectId: string, id: string): Promise<RawRecord | undefined> {
+    const r = this.stmts.recordRaw.get(id, objectId);
+    if (!r) return undefined;
+    return {
+      id: r[0] as string,
+      ownerJson: r[1] as string,
+      followersJson: r[2] as string,
+      propertiesJson: r[3] as string,
+      createdAt: r[4] as string,
+      updatedAt: r[5] as string,
+      createdByJson: r[6] as string,
+      lastUpdatedByJson: r[7] as string,
+    };
+  }
+}

@@ -1,0 +1,155 @@
+import type { DataType, FieldOption, PropertyValue } from '../services/field-types.js';
+
+/**
+ * The storage interface. Every method is one atomic unit: a write either happens whole or not
+ * at all, so a backend never has to keep a transaction open across the caller's awaits.
+ */
+
+export interface LocationRow {
+  id: string;
+  name: string;
+  createdAt: string;
+}
+
+export interface UserRow {
+  id: string;
+  locationId: string;
+  name: string;
+  email: string | null;
+}
+
+export type TokenKind = 'pit' | 'oauth';
+
+export interface TokenRow {
+  /** Public id of the token: `createdBy.sourceId` of what it writes, and the JWT's `jti`. */
+  id: string;
+  locationId: string;
+  kind: TokenKind;
+  /** SHA-256 (hex) of a PIT; null for OAuth tokens, which are identified by their signed `jti`. */
+  hash: string | null;
+  scopes: string[];
+  /** OAuth client id (`<24 hex>-<8 alnum>`), or null for a PIT. */
+  clientId: string | null;
+  createdAt: string;
+  expiresAt: string | null;
+  revokedAt: string | null;
+}
+
+export type ObjectType = 'USER_DEFINED' | 'SYSTEM_DEFINED';
+
+export interface ObjectRow {
+  id: string;
+  locationId: string;
+  key: string;
+  standard: boolean;
+  type: ObjectType;
+  labels: { singular: string; plural: string };
+  description: string | null;
+  primaryDisplayProperty: string;
+  searchableProperties: string[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface FieldRow {
+  id: string;
+  locationId: string;
+  objectId: string;
+  /** Full key: `custom_objects.pet.name` or `business.name`. */
+  fieldKey: string;
+  name: string;
+  dataType: DataType;
+  description: string | null;
+  placeholder: string | null;
+  showInForms: boolean;
+  options: FieldOption[];
+  acceptedFormats: string | null;
+  maxFileLimit: number | null;
+  allowCustomOption: boolean;
+  parentId: string | null;
+  standard: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface Actor {
+  channel: string;
+  source: string;
+  sourceId: string;
+  createdAt: string;
+}
+
+export interface RecordRow {
+  id: string;
+  locationId: string;
+  objectId: string;
+  owner: string[];
+  followers: string[];
+  properties: Record<string, PropertyValue>;
+  createdAt: string;
+  updatedAt: string;
+  createdBy: Actor;
+  lastUpdatedBy: Actor;
+}
+
+/** A record as stored, its JSON columns still as text: the read path copies them into the answer unparsed. */
+export interface RawRecord {
+  id: string;
+  ownerJson: string;
+  followersJson: string;
+  propertiesJson: string;
+  createdAt: string;
+  updatedAt: string;
+  createdByJson: string;
+  lastUpdatedByJson: string;
+}
+
+/** Everything a database holds, in insertion order: what fixtures load and what export writes. */
+export interface Dataset {
+  locations: LocationRow[];
+  users: UserRow[];
+  tokens: TokenRow[];
+  objects: ObjectRow[];
+  fields: FieldRow[];
+  records: RecordRow[];
+}
+
+export type StoreErrorKind = 'not_empty' | 'conflict' | 'unavailable';
+
+export class StoreError extends Error {
+  constructor(readonly kind: StoreErrorKind, message: string) {
+    super(message);
+    this.name = 'StoreError';
+  }
+}
+
+export interface Store {
+  readonly kind: 'sqlite';
+  close(): Promise<void>;
+
+  getMeta(key: string): Promise<string | undefined>;
+  /** Stores `value` under `key` unless a value is there already; returns what is stored. Race-free across processes. */
+  putMetaIfAbsent(key: string, value: string): Promise<string>;
+  /**
+   * A counter that grows on every change that cached state depends on (tokens revoked, schemas
+   * changed), whichever process made it: processes poll it to drop their caches.
+   */
+  revision(): Promise<number>;
+
+  isEmpty(): Promise<boolean>;
+  /** Writes a whole dataset in one transaction; refuses a non-empty database unless `reset`, which empties it first. */
+  loadDataset(data: Dataset, options: { reset: boolean }): Promise<void>;
+
+  getLocation(id: string): Promise<LocationRow | undefined>;
+  insertToken(token: TokenRow): Promise<void>;
+  /** Marks a token revoked; false when there is no such token or it was revoked already. */
+  revokeToken(id: string, at: string): Promise<boolean>;
+  findTokenByHash(hash: string): Promise<TokenRow | undefined>;
+  findTokenById(id: string): Promise<TokenRow | undefined>;
+
+  /** A location's object schemas and all their fields. */
+  listObjects(locationId: string): Promise<{ objects: ObjectRow[]; fields: FieldRow[] }>;
+
+  /** One record of one object, by id; undefined when that object has no such record. */
+  getRecordRaw(objectId: string, id: string): Promise<RawRecord | undefined>;
+}

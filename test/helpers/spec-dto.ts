@@ -1,0 +1,61 @@
+import { Ajv } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import { readFileSync } from 'node:fs';
+
+const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default;
+
+/** The official OpenAPI specs, read from shared/reference beside the project. */
+const SPEC_DIR = new URL('../../../shared/reference/highlevel-openapi/', import.meta.url);
+
+type Schema = Record<string, unknown>;
+
+/**
+ * Known errors of the spec, corrected as CONTRACT.md decides, so the DTOs can check real answers:
+ * `properties` of a record is an object, not a string.
+ */
+function correct(name: string, schema: Schema): Schema {
+  if (name === 'IRecordSchema' || name === 'RecordResponseDTO') {
+    const props = { ...(schema.properties as Record<string, Schema>) };
+    props.properties = { type: 'object' };
+    return { ...schema, properties: props };
+  }
+  return schema;
+}
+
+function loadSpec(file: string): Record<string, Schema> {
+  const spec = JSON.parse(readFileSync(new URL(file, SPEC_DIR), 'utf8')) as { components: { schemas: Record<string, Schema> } };
+  return spec.components.schemas;
+}
+
+const cache = new Map<string, (data: unknown) => string[]>();
+
+/**
+ * A validator for one DTO of a spec file: returns the list of problems (empty when valid).
+ * References to `../common/...` are resolved against common-schemas.json.
+ */
+export function dtoValidator(file: string, dto: string): (data: unknown) => string[] {
+  const key = `${file}#${dto}`;
+  const hit = cache.get(key);
+  if (hit) return hit;
+  const ajv = new Ajv({ allErrors: true, strict: false });
+  addFormats(ajv);
+  const schemas = loadSpec(file);
+  const common = loadSpec('common-schemas.json');
+  const rewrite = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(rewrite);
+    if (value && typeof value === 'object') {
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(value)) {
+        out[k] = k === '$ref' && typeof v === 'string' ? v.replace(/^.*#\/components\/schemas\//, '#/$defs/') : rewrite(v);
+      }
+      return out;
+    }
+    return value;
+  };
+  const defs: Record<string, unknown> = {};
+  for (const [name, s] of Object.entries({ ...common, ...schemas })) defs[name] = rewrite(correct(name, s));
+  const validate = ajv.compile({ $defs: defs, $ref: `#/$defs/${dto}` });
+  const check = (data: unknown) => (validate(data) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`));
+  cache.set(key, check);
+  return check;
+}
