@@ -2,6 +2,8 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import { KEEP_ALIVE_TIMEOUT_MS, REQUEST_TIMEOUT_MS, type Config } from './config.js';
 import { installAuth } from './http/auth.js';
 import { installErrorHandler } from './http/error-handler.js';
+import { customFieldRoutes } from './http/routes/custom-fields.js';
+import { objectRoutes } from './http/routes/objects.js';
 import { recordRoutes } from './http/routes/records.js';
 import { createServices, watchRevisions, type Services } from './services/container.js';
 import { openSqliteStore } from './store/sqlite/sqlite-store.js';
@@ -23,6 +25,20 @@ declare module 'fastify' {
 
 /** Headers that carry secrets: never in the log. */
 const REDACT = ['req.headers.authorization', 'req.headers.cookie'];
+
+/**
+ * An empty body sent as application/json (curl and some clients do so on DELETE) is no body, as
+ * for the real service; anything else goes through Fastify's own parser, prototype poisoning
+ * refused.
+ */
+function acceptEmptyJsonBodies(app: FastifyInstance): void {
+  const parse = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '') done(null, undefined);
+    else parse(request, body as string, done);
+  });
+}
 
 /** Builds the application over a store. It never listens: `server.ts` does that; tests use it as it is. */
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
@@ -46,15 +62,18 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     ajv: {
       // NestJS-like DTO validation: every problem reported, unknown properties refused (not
       // silently removed), and no type coercion of what the client sent.
-      customOptions: { allErrors: true, removeAdditional: false, coerceTypes: false, useDefaults: true },
+      customOptions: { allErrors: true, removeAdditional: false, coerceTypes: false, useDefaults: true, verbose: true },
     },
   });
 
   app.decorate('services', services);
   installErrorHandler(app);
+  acceptEmptyJsonBodies(app);
   await app.register(async (api) => {
     installAuth(api, services.tokens, config.versions);
     recordRoutes(api, services);
+    objectRoutes(api, services);
+    customFieldRoutes(api, services);
   });
 
   const stopWatching = await watchRevisions(services, config.cacheRefreshMs, (err) => app.log.warn({ err }, 'cache revision check failed'));

@@ -60,7 +60,7 @@ export const errors = {
   routeNotFound: (method: string, url: string) => new ApiError(404, `Cannot ${method} ${url}`),
   bodyTooLarge: () => new ApiError(413, 'request entity too large'),
   unsupportedMediaType: (type: string) => new ApiError(415, `Unsupported Media Type: ${type}`),
-  badJson: () => new ApiError(400, 'Unexpected token in JSON body: the body is not valid JSON'),
+  badJson: (detail: string) => new ApiError(400, `Body is not valid JSON: ${detail}`),
   unavailable: () => new ApiError(503, 'Service temporarily unavailable'),
   internal: () => new ApiError(500, 'Internal server error', { error: null }),
 } as const;

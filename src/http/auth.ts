@@ -41,3 +41,14 @@ export function installAuth(app: FastifyInstance, tokens: TokenService, versions
     request.principal = principal;
   });
 }
+
+/**
+ * Rule 4 for a `locationId` in the body: checked before the body's validation, as the real
+ * service's guard runs before its DTO pipes (a foreign location is a 403 even in a bad body).
+ */
+export async function checkBodyLocation(request: FastifyRequest): Promise<void> {
+  const body = request.body as Record<string, unknown> | null | undefined;
+  if (body && typeof body === 'object' && typeof body.locationId === 'string' && body.locationId !== request.principal.locationId) {
+    throw errors.locationForbidden();
+  }
+}

@@ -11,8 +11,10 @@ export function toApiError(err: unknown): ApiError | null {
   if (fe.validation) {
     const context = fe.validationContext ?? 'body';
     const messages = validationMessages(fe.validation, context);
-    // Path and query parameters of the wrong form are a 400; a body that breaks its DTO is a 422.
-    return context === 'body' ? errors.validation(messages) : errors.badParams(messages);
+    // A path or query parameter of the wrong form is a 400 (the contract); a body that breaks its
+    // DTO, or a required query parameter left out, is a 422 as the real service answers both.
+    const missingQuery = context === 'querystring' && fe.validation.every((e) => e.keyword === 'required');
+    return context === 'body' || missingQuery ? errors.validation(messages) : errors.badParams(messages);
   }
   switch (fe.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
@@ -21,9 +23,9 @@ export function toApiError(err: unknown): ApiError | null {
       return errors.unsupportedMediaType(String((fe as { contentType?: string }).contentType ?? 'unknown'));
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
-      return errors.badJson();
+      return errors.badJson('it could not be parsed');
   }
-  if (err instanceof SyntaxError && fe.statusCode === 400) return errors.badJson();
+  if (err instanceof SyntaxError && fe.statusCode === 400) return errors.badJson(err.message);
   // Fastify's own client errors (bad content length, aborted body, ...) keep their status.
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
     return new ApiError(fe.statusCode, fe.message ?? reasonPhrase(fe.statusCode));

@@ -1,4 +1,6 @@
 import type { Store } from '../store/store.js';
+import { FieldService } from './fields.js';
+import { ObjectService } from './objects.js';
 import { RecordService } from './records.js';
 import { SchemaRegistry } from './schema-registry.js';
 import { loadSigningKey } from './signing-key.js';
@@ -10,6 +12,8 @@ export interface Services {
   tokens: TokenService;
   schemas: SchemaRegistry;
   records: RecordService;
+  objects: ObjectService;
+  fields: FieldService;
   /** Drops every cache; the next request reads from the store. */
   invalidate(): void;
 }
@@ -23,6 +27,8 @@ export async function createServices(store: Store): Promise<Services> {
     tokens,
     schemas,
     records: new RecordService(store, schemas),
+    objects: new ObjectService(store, schemas),
+    fields: new FieldService(store, schemas),
     invalidate() {
       tokens.clear();
       schemas.clear();

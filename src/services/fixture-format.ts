@@ -51,11 +51,14 @@ export const FixtureField = Type.Object(
     acceptedFormats: Type.Optional(Type.Union(ACCEPTED_FORMATS.map((f) => Type.Literal(f)))),
     maxFileLimit: Type.Optional(Type.Integer({ minimum: 1 })),
     allowCustomOption: Type.Optional(Type.Boolean()),
+    parentId: Type.Optional(Type.String({ pattern: OBJECT_ID_PATTERN, description: 'id of one of the folders of the object; its first folder when absent' })),
     dateAdded: Type.Optional(DateTime),
     dateUpdated: Type.Optional(DateTime),
   },
   { additionalProperties: false },
 );
+
+export const FixtureFolder = Type.Object({ id: Type.Optional(ObjectId), name: Name }, { additionalProperties: false });
 
 export const FixtureObject = Type.Object(
   {
@@ -65,6 +68,7 @@ export const FixtureObject = Type.Object(
     description: Type.Optional(Type.String({ maxLength: 2000 })),
     primaryDisplayProperty: Type.Optional(Type.String()),
     searchableProperties: Type.Optional(Type.Array(Type.String())),
+    folders: Type.Optional(Type.Array(FixtureFolder, { description: 'custom-field folders; a custom object without them gets one, "General Info"' })),
     fields: Type.Optional(Type.Array(FixtureField)),
     dateAdded: Type.Optional(DateTime),
     dateUpdated: Type.Optional(DateTime),

@@ -1,21 +1,17 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { newObjectId, newShortId } from '../ids.js';
-import type { Actor, Dataset, FieldRow, ObjectRow, RecordRow } from '../store/store.js';
-import { FILE_LIMIT_DEFAULT, FILE_LIMIT_MAX, OPTION_TYPES, checkProperties, type FieldRules } from './field-types.js';
+import type { Actor, Dataset, FieldRow, FolderRow, ObjectRow, RecordRow } from '../store/store.js';
+import { definitionDefaults, definitionProblems, normaliseOptions } from './field-definitions.js';
+import { CUSTOM_OBJECT_KEY, FIELD_NAME } from './keys.js';
+import { MAX_CUSTOM_OBJECTS, MAX_FOLLOWERS, MAX_OWNERS, MAX_SEARCHABLE_PROPERTIES } from './limits.js';
+import { checkProperties, type FieldRules } from './field-types.js';
 import { Fixture, type FixtureDoc, type FixtureLocationDoc } from './fixture-format.js';
 import { pointerToPath } from './json-path.js';
 import { shortKey } from './schema-registry.js';
-import { BUSINESS, STANDARD_KEYS, standardObjectsFor } from './standard-objects.js';
+import { BUSINESS, STANDARD_KEYS, defaultFolder, standardObjectsFor } from './standard-objects.js';
 import type { TokenService } from './tokens.js';
 
-/** The real service's limit of custom objects per location. */
-export const MAX_CUSTOM_OBJECTS = 10;
-export const MAX_SEARCHABLE_PROPERTIES = 3;
-export const MAX_OWNERS = 1;
-export const MAX_FOLLOWERS = 10;
-export const CUSTOM_OBJECT_KEY = /^custom_objects\.[a-z0-9_]+$/;
-const FIELD_NAME = /^[a-z0-9_]+$/;
 /** Who wrote a record that came from a fixture. */
 const FIXTURE_ACTOR = { channel: 'API', source: 'FIXTURE', sourceId: 'fixture' } as const;
 
@@ -83,9 +79,18 @@ export async function prepareFixture(doc: unknown, tokens: TokenService, now = D
   return { ok: true, dataset: ctx.dataset, tokens: ctx.issued };
 }
 
+type ObjectDoc = NonNullable<FixtureLocationDoc['objects']>[number];
+type FieldDoc = NonNullable<ObjectDoc['fields']>[number];
+/** An object being assembled from the fixture, with its folders and fields (by short key). */
+interface ObjectEntry {
+  row: ObjectRow;
+  folders: FolderRow[];
+  fields: Map<string, FieldRow & FieldRules>;
+}
+
 class Context {
   readonly problems: string[] = [];
-  readonly dataset: Dataset = { locations: [], users: [], tokens: [], objects: [], fields: [], records: [] };
+  readonly dataset: Dataset = { locations: [], users: [], tokens: [], objects: [], folders: [], fields: [], records: [] };
   readonly issued: IssuedToken[] = [];
   private readonly ids = new Map<string, string>();
 
@@ -142,8 +147,8 @@ class Context {
     }
 
     const standard = standardObjectsFor(locationId, this.nowIso);
-    const objects = new Map<string, { row: ObjectRow; fields: Map<string, FieldRow & FieldRules> }>();
-    for (const o of standard.objects) objects.set(o.key, { row: o, fields: new Map() });
+    const objects = new Map<string, ObjectEntry>();
+    for (const o of standard.objects) objects.set(o.key, { row: o, folders: standard.folders.filter((f) => f.objectId === o.id), fields: new Map() });
     const business = objects.get(BUSINESS)!;
     for (const f of standard.fields) business.fields.set(shortKey(BUSINESS, f.fieldKey), { ...f, key: shortKey(BUSINESS, f.fieldKey) });
 
@@ -184,8 +189,10 @@ class Context {
         createdAt,
         updatedAt: iso(o.dateUpdated, createdAt),
       };
-      const entry = { row, fields: new Map<string, FieldRow & FieldRules>() };
+      const entry: ObjectEntry = { row, folders: [], fields: new Map() };
       objects.set(o.key, entry);
+      this.folders(o.folders, `${opath}.folders`, entry);
+      if (entry.folders.length === 0) entry.folders.push(defaultFolder(row, createdAt));
       this.fields(o.fields ?? [], `${opath}.fields`, entry);
 
       const first = entry.fields.values().next().value;
@@ -200,23 +207,33 @@ class Context {
       row.searchableProperties = this.searchable(o.searchableProperties ?? (primary ? [primary] : []), `${opath}.searchableProperties`, entry);
     }
 
-    for (const { row, fields } of objects.values()) {
+    for (const { row, folders, fields } of objects.values()) {
       this.dataset.objects.push(row);
+      this.dataset.folders.push(...folders);
       this.dataset.fields.push(...[...fields.values()].map(({ key: _key, ...f }) => f));
     }
 
     for (const [i, r] of (doc.records ?? []).entries()) this.record(r, `${path}.records[${i}]`, locationId, userIds, objects);
   }
 
-  private businessExtension(o: NonNullable<FixtureLocationDoc['objects']>[number], path: string, business: { row: ObjectRow; fields: Map<string, FieldRow & FieldRules> }): void {
+  private folders(docs: ObjectDoc['folders'], path: string, entry: ObjectEntry): void {
+    for (const [i, f] of (docs ?? []).entries()) {
+      const id = f.id ?? newObjectId(this.now);
+      this.claim('folder', id, `${path}[${i}].id`);
+      entry.folders.push({ id, locationId: entry.row.locationId, objectId: entry.row.id, name: f.name, createdAt: this.nowIso, updatedAt: this.nowIso });
+    }
+  }
+
+  private businessExtension(o: ObjectDoc, path: string, business: ObjectEntry): void {
     for (const prop of ['id', 'labels', 'description', 'primaryDisplayProperty', 'dateAdded', 'dateUpdated'] as const) {
       if (o[prop] !== undefined) this.problem(`${path}.${prop}`, 'cannot be set on business, a standard object (only fields and searchableProperties)');
     }
+    this.folders(o.folders, `${path}.folders`, business);
     this.fields(o.fields ?? [], `${path}.fields`, business);
     if (o.searchableProperties) business.row.searchableProperties = this.searchable(o.searchableProperties, `${path}.searchableProperties`, business);
   }
 
-  private searchable(keys: string[], path: string, entry: { row: ObjectRow; fields: Map<string, FieldRow & FieldRules> }): string[] {
+  private searchable(keys: string[], path: string, entry: ObjectEntry): string[] {
     if (keys.length < 1 || keys.length > MAX_SEARCHABLE_PROPERTIES) {
       this.problem(path, `must list 1 to ${MAX_SEARCHABLE_PROPERTIES} fields (got ${keys.length})`);
     }
@@ -228,7 +245,7 @@ class Context {
     return keys;
   }
 
-  private fields(docs: NonNullable<NonNullable<FixtureLocationDoc['objects']>[number]['fields']>, path: string, entry: { row: ObjectRow; fields: Map<string, FieldRow & FieldRules> }): void {
+  private fields(docs: FieldDoc[], path: string, entry: ObjectEntry): void {
     const objectKey = entry.row.key;
     for (const [i, f] of docs.entries()) {
       const fpath = `${path}[${i}]`;
@@ -242,22 +259,10 @@ class Context {
         this.problem(`${fpath}.fieldKey`, `${f.fieldKey} is already a field of ${objectKey}`);
         continue;
       }
-      const isOptionType = OPTION_TYPES.has(f.dataType);
-      if (isOptionType && !f.options?.length) this.problem(`${fpath}.options`, `a ${f.dataType} field needs at least one option`);
-      if (!isOptionType && f.options !== undefined) this.problem(`${fpath}.options`, `a ${f.dataType} field takes no options`);
-      const optionKeys = new Set<string>();
-      for (const [j, opt] of (f.options ?? []).entries()) {
-        if (optionKeys.has(opt.key)) this.problem(`${fpath}.options[${j}].key`, `duplicate option key ${opt.key}`);
-        optionKeys.add(opt.key);
-        if (opt.url !== undefined && f.dataType !== 'RADIO') this.problem(`${fpath}.options[${j}].url`, 'only RADIO options take a url');
+      this.problems.push(...definitionProblems(f, `${fpath}.`));
+      if (f.parentId !== undefined && !entry.folders.some((folder) => folder.id === f.parentId)) {
+        this.problem(`${fpath}.parentId`, `${f.parentId} is not a folder of ${objectKey}`);
       }
-      if (f.dataType !== 'FILE_UPLOAD') {
-        if (f.acceptedFormats !== undefined) this.problem(`${fpath}.acceptedFormats`, 'only FILE_UPLOAD fields take acceptedFormats');
-        if (f.maxFileLimit !== undefined) this.problem(`${fpath}.maxFileLimit`, 'only FILE_UPLOAD fields take maxFileLimit');
-      } else if (f.maxFileLimit !== undefined && f.maxFileLimit > FILE_LIMIT_MAX) {
-        this.problem(`${fpath}.maxFileLimit`, `must be at most ${FILE_LIMIT_MAX}`);
-      }
-      if (f.allowCustomOption !== undefined && f.dataType !== 'RADIO') this.problem(`${fpath}.allowCustomOption`, 'only RADIO fields take allowCustomOption');
       const id = f.id ?? newShortId();
       this.claim('field', id, `${fpath}.id`);
       const createdAt = iso(f.dateAdded, this.nowIso);
@@ -272,11 +277,9 @@ class Context {
         description: f.description ?? null,
         placeholder: f.placeholder ?? null,
         showInForms: f.showInForms ?? true,
-        options: (f.options ?? []).map((o) => (o.url === undefined ? { key: o.key, label: o.label } : { key: o.key, label: o.label, url: o.url })),
-        acceptedFormats: f.acceptedFormats ?? (f.dataType === 'FILE_UPLOAD' ? 'all' : null),
-        maxFileLimit: f.dataType === 'FILE_UPLOAD' ? (f.maxFileLimit ?? FILE_LIMIT_DEFAULT) : null,
-        allowCustomOption: f.allowCustomOption ?? false,
-        parentId: null,
+        options: normaliseOptions(f.options),
+        ...definitionDefaults(f),
+        parentId: f.parentId ?? entry.folders[0]!.id,
         standard: false,
         createdAt,
         updatedAt: iso(f.dateUpdated, createdAt),
@@ -289,7 +292,7 @@ class Context {
     path: string,
     locationId: string,
     userIds: ReadonlySet<string>,
-    objects: ReadonlyMap<string, { row: ObjectRow; fields: Map<string, FieldRow & FieldRules> }>,
+    objects: ReadonlyMap<string, ObjectEntry>,
   ): void {
     const entry = objects.get(r.objectKey);
     if (!entry || entry.row.key === 'contact' || entry.row.key === 'opportunity') {

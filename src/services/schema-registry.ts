@@ -1,5 +1,5 @@
 import { isObjectId } from '../ids.js';
-import type { FieldRow, ObjectRow, Store } from '../store/store.js';
+import type { FieldRow, FolderRow, LocationSchemaRows, ObjectRow, Store } from '../store/store.js';
 import type { FieldRules } from './field-types.js';
 
 /** A field with its short key: what records use to name the property. */
@@ -7,6 +7,7 @@ export type SchemaField = FieldRow & FieldRules;
 
 /** An object schema with its fields, as the request path needs it. */
 export interface ObjectSchema extends ObjectRow {
+  folders: FolderRow[];
   fields: SchemaField[];
   fieldsByKey: ReadonlyMap<string, SchemaField>;
   /**
@@ -17,8 +18,12 @@ export interface ObjectSchema extends ObjectRow {
 }
 
 export interface LocationSchemas {
+  /** In listing order: standard objects first, then custom objects by creation. */
+  objects: readonly ObjectSchema[];
   byKey: ReadonlyMap<string, ObjectSchema>;
   byId: ReadonlyMap<string, ObjectSchema>;
+  fieldsById: ReadonlyMap<string, { field: SchemaField; object: ObjectSchema }>;
+  foldersById: ReadonlyMap<string, { folder: FolderRow; object: ObjectSchema }>;
 }
 
 /** The short key of a field: its full key without the object key and the dot. */
@@ -26,23 +31,30 @@ export function shortKey(objectKey: string, fieldKey: string): string {
   return fieldKey.slice(objectKey.length + 1);
 }
 
-function build(objects: ObjectRow[], fields: FieldRow[]): LocationSchemas {
+function build({ objects, folders, fields }: LocationSchemaRows): LocationSchemas {
   const byKey = new Map<string, ObjectSchema>();
   const byId = new Map<string, ObjectSchema>();
+  const fieldsById = new Map<string, { field: SchemaField; object: ObjectSchema }>();
+  const foldersById = new Map<string, { folder: FolderRow; object: ObjectSchema }>();
+  const list: ObjectSchema[] = [];
   for (const o of objects) {
     const own = fields
       .filter((f) => f.objectId === o.id)
       .map((f): SchemaField => ({ ...f, key: shortKey(o.key, f.fieldKey) }));
     const schema: ObjectSchema = {
       ...o,
+      folders: folders.filter((f) => f.objectId === o.id),
       fields: own,
       fieldsByKey: new Map(own.map((f) => [f.key, f])),
       recordJsonTail: `"locationId":${JSON.stringify(o.locationId)},"objectId":${JSON.stringify(o.id)},"objectKey":${JSON.stringify(o.key)}`,
     };
     byKey.set(o.key, schema);
     byId.set(o.id, schema);
+    list.push(schema);
+    for (const field of own) fieldsById.set(field.id, { field, object: schema });
+    for (const folder of schema.folders) foldersById.set(folder.id, { folder, object: schema });
   }
-  return { byKey, byId };
+  return { objects: list, byKey, byId, fieldsById, foldersById };
 }
 
 /**
@@ -77,8 +89,8 @@ export class SchemaRegistry {
     const loaded = this.loaded;
     const pending = this.pending;
     p = this.store.listObjects(locationId).then(
-      ({ objects, fields }) => {
-        const schemas = build(objects, fields);
+      (rows) => {
+        const schemas = build(rows);
         // A clear() while loading replaced the maps: this result may be stale, so it is not kept.
         if (this.loaded === loaded) loaded.set(locationId, schemas);
         pending.delete(locationId);

@@ -1,5 +1,5 @@
 import { newObjectId, newShortId } from '../ids.js';
-import type { FieldRow, ObjectRow } from '../store/store.js';
+import type { FieldRow, FolderRow, ObjectRow } from '../store/store.js';
 import type { DataType } from './field-types.js';
 
 /** Object keys that exist in every location. */
@@ -28,8 +28,15 @@ export const BUSINESS_FIELDS: ReadonlyArray<{ key: string; name: string; dataTyp
   { key: 'description', name: 'Description', dataType: 'LARGE_TEXT' },
 ];
 
-/** The standard objects (and the standard fields of `business`) a new location starts with. */
-export function standardObjectsFor(locationId: string, at: string): { objects: ObjectRow[]; fields: FieldRow[] } {
+/** The folder every custom object, and business, starts with. */
+export const DEFAULT_FOLDER_NAME = 'General Info';
+
+export function defaultFolder(object: ObjectRow, at: string): FolderRow {
+  return { id: newObjectId(Date.parse(at)), locationId: object.locationId, objectId: object.id, name: DEFAULT_FOLDER_NAME, createdAt: at, updatedAt: at };
+}
+
+/** The standard objects (and the default folder and standard fields of `business`) a new location starts with. */
+export function standardObjectsFor(locationId: string, at: string): { objects: ObjectRow[]; folders: FolderRow[]; fields: FieldRow[] } {
   const objects = STANDARD_KEYS.map((key): ObjectRow => {
     const def = STANDARD_OBJECTS[key];
     return {
@@ -47,6 +54,7 @@ export function standardObjectsFor(locationId: string, at: string): { objects: O
     };
   });
   const business = objects.find((o) => o.key === BUSINESS)!;
+  const folder = defaultFolder(business, at);
   const fields = BUSINESS_FIELDS.map(
     (f): FieldRow => ({
       id: newShortId(),
@@ -62,11 +70,11 @@ export function standardObjectsFor(locationId: string, at: string): { objects: O
       acceptedFormats: null,
       maxFileLimit: null,
       allowCustomOption: false,
-      parentId: null,
+      parentId: folder.id,
       standard: true,
       createdAt: at,
       updatedAt: at,
     }),
   );
-  return { objects, fields };
+  return { objects, folders: [folder], fields };
 }

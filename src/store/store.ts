@@ -72,6 +72,15 @@ export interface FieldRow {
   updatedAt: string;
 }
 
+export interface FolderRow {
+  id: string;
+  locationId: string;
+  objectId: string;
+  name: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
 export interface Actor {
   channel: string;
   source: string;
@@ -110,14 +119,34 @@ export interface Dataset {
   users: UserRow[];
   tokens: TokenRow[];
   objects: ObjectRow[];
+  folders: FolderRow[];
   fields: FieldRow[];
   records: RecordRow[];
 }
 
-export type StoreErrorKind = 'not_empty' | 'conflict' | 'unavailable';
+/** The schema of a location: objects, their folders and fields. */
+export interface LocationSchemaRows {
+  objects: ObjectRow[];
+  folders: FolderRow[];
+  fields: FieldRow[];
+}
+
+export type ObjectPatch = Partial<Pick<ObjectRow, 'labels' | 'description' | 'searchableProperties'>> & { updatedAt: string };
+export type FieldPatch = Partial<Pick<FieldRow, 'name' | 'description' | 'placeholder' | 'showInForms' | 'options' | 'acceptedFormats' | 'maxFileLimit'>> & {
+  updatedAt: string;
+};
+
+/**
+ * not_empty: a load into a database that holds data; conflict: a unique key taken (`detail` names it);
+ * limit: a count cap reached; unavailable: the database cannot be reached.
+ */
+export type StoreErrorKind = 'not_empty' | 'conflict' | 'limit' | 'unavailable';
 
 export class StoreError extends Error {
-  constructor(readonly kind: StoreErrorKind, message: string) {
+  constructor(
+    readonly kind: StoreErrorKind,
+    message: string,
+  ) {
     super(message);
     this.name = 'StoreError';
   }
@@ -147,8 +176,34 @@ export interface Store {
   findTokenByHash(hash: string): Promise<TokenRow | undefined>;
   findTokenById(id: string): Promise<TokenRow | undefined>;
 
-  /** A location's object schemas and all their fields. */
-  listObjects(locationId: string): Promise<{ objects: ObjectRow[]; fields: FieldRow[] }>;
+  /** A location's object schemas with all their folders and fields. */
+  listObjects(locationId: string): Promise<LocationSchemaRows>;
+
+  /**
+   * Creates a custom object with its first folder and fields. Conflict when the key is taken;
+   * limit when the location already has `maxCustomObjects` custom objects (checked in the same
+   * transaction, so concurrent creates cannot pass it).
+   */
+  insertObject(object: ObjectRow, folders: FolderRow[], fields: FieldRow[], maxCustomObjects: number): Promise<void>;
+  /** Changes labels, description or searchable properties; undefined when there is no such object. */
+  updateObject(id: string, patch: ObjectPatch): Promise<ObjectRow | undefined>;
+  /** Deletes an object with its folders, fields and records; returns the deleted fields' keys. */
+  deleteObject(id: string): Promise<string[] | undefined>;
+
+  insertFolder(folder: FolderRow): Promise<void>;
+  updateFolder(id: string, name: string, updatedAt: string): Promise<FolderRow | undefined>;
+  /** Deletes an empty folder; conflict when it still holds fields. */
+  deleteFolder(id: string): Promise<boolean>;
+
+  /** Conflict when the object already has a field with that key. */
+  insertField(field: FieldRow): Promise<void>;
+  updateField(id: string, patch: FieldPatch): Promise<FieldRow | undefined>;
+  /**
+   * Deletes a field, removes its values (`propertyKeys`) from every record of its object and the
+   * field from the object's searchable properties (the primary display property takes its place
+   * when none would be left), all in one transaction.
+   */
+  deleteField(id: string, propertyKeys: string[]): Promise<boolean>;
 
   /** One record of one object, by id; undefined when that object has no such record. */
   getRecordRaw(objectId: string, id: string): Promise<RawRecord | undefined>;

@@ -1,10 +1,12 @@
+import type { Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../../services/container.js';
-import { LocationQuery, RecordParams } from '../schemas/records.js';
+import { LocationQuery } from '../schemas/common.js';
+import { RecordParams } from '../schemas/records.js';
 
 /** Records of custom objects and `business`. */
 export function recordRoutes(app: FastifyInstance, services: Services): void {
-  app.get<{ Params: RecordParams; Querystring: LocationQuery }>(
+  app.get<{ Params: RecordParams; Querystring: Static<typeof LocationQuery> }>(
     '/objects/:schemaKey/records/:id',
     {
       schema: { params: RecordParams, querystring: LocationQuery },

@@ -6,6 +6,3 @@ export const RecordParams = Type.Object({
   id: Type.String({ pattern: OBJECT_ID_PATTERN }),
 });
 export type RecordParams = Static<typeof RecordParams>;
-
-export const LocationQuery = Type.Object({ locationId: Type.Optional(Type.String()) });
-export type LocationQuery = Static<typeof LocationQuery>;

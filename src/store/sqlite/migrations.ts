@@ -92,4 +92,23 @@ export const MIGRATIONS: readonly string[] = [
 
   INSERT INTO meta (key, value) VALUES ('revision', '0');
   `,
+  // 2: custom-field folders; every custom object and business gets a default one.
+  `
+  CREATE TABLE folders (
+    id          TEXT PRIMARY KEY,
+    location_id TEXT NOT NULL REFERENCES locations(id) ON DELETE CASCADE,
+    object_id   TEXT NOT NULL REFERENCES objects(id) ON DELETE CASCADE,
+    name        TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL
+  ) STRICT;
+  CREATE INDEX folders_location ON folders(location_id);
+  CREATE INDEX fields_parent ON fields(parent_id);
+
+  INSERT INTO folders (id, location_id, object_id, name, created_at, updated_at)
+    SELECT lower(hex(randomblob(12))), location_id, id, 'General Info', created_at, created_at
+    FROM objects WHERE key NOT IN ('contact', 'opportunity');
+  UPDATE fields SET parent_id = (SELECT f.id FROM folders f WHERE f.object_id = fields.object_id)
+    WHERE parent_id IS NULL;
+  `,
 ];

@@ -5,8 +5,12 @@ import type { DataType, FieldOption } from '../../services/field-types.js';
 import {
   StoreError,
   type Dataset,
+  type FieldPatch,
   type FieldRow,
+  type FolderRow,
   type LocationRow,
+  type LocationSchemaRows,
+  type ObjectPatch,
   type ObjectRow,
   type ObjectType,
   type RawRecord,
@@ -74,6 +78,39 @@ function toField(r: Row): FieldRow {
     createdAt: str(r.created_at),
     updatedAt: str(r.updated_at),
   };
+}
+
+function toFolder(r: Row): FolderRow {
+  return {
+    id: str(r.id),
+    locationId: str(r.location_id),
+    objectId: str(r.object_id),
+    name: str(r.name),
+    createdAt: str(r.created_at),
+    updatedAt: str(r.updated_at),
+  };
+}
+
+const objectParams = (o: ObjectRow) => ({
+  ...o,
+  standard: o.standard ? 1 : 0,
+  labelSingular: o.labels.singular,
+  labelPlural: o.labels.plural,
+  searchableProperties: JSON.stringify(o.searchableProperties),
+});
+
+const fieldParams = (f: FieldRow) => ({
+  ...f,
+  showInForms: f.showInForms ? 1 : 0,
+  options: JSON.stringify(f.options),
+  allowCustomOption: f.allowCustomOption ? 1 : 0,
+  standard: f.standard ? 1 : 0,
+});
+
+/** A unique constraint broke: the caller's key is taken. */
+function isUniqueViolation(err: unknown): boolean {
+  const code = (err as { code?: string }).code;
+  return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
 }
 
 /** Opens (creating when absent) an SQLite database file and brings its schema up to date. */
@@ -150,6 +187,38 @@ export class SqliteStore implements Store {
          VALUES (@id, @locationId, @objectId, @owner, @followers, @properties, @createdAt, @updatedAt,
            @createdBy, @lastUpdatedBy)`,
       ),
+      insertFolder: db.prepare(
+        `INSERT INTO folders (id, location_id, object_id, name, created_at, updated_at)
+         VALUES (@id, @locationId, @objectId, @name, @createdAt, @updatedAt)`,
+      ),
+      folderById: db.prepare<[string], Row>('SELECT * FROM folders WHERE id = ?'),
+      renameFolder: db.prepare('UPDATE folders SET name = ?, updated_at = ? WHERE id = ?'),
+      deleteFolder: db.prepare('DELETE FROM folders WHERE id = ?'),
+      fieldsInFolder: db.prepare<[string], number>('SELECT count(*) FROM fields WHERE parent_id = ?').pluck(),
+      foldersOf: db.prepare<[string], Row>('SELECT * FROM folders WHERE location_id = ? ORDER BY created_at, rowid'),
+      countCustom: db.prepare<[string], number>('SELECT count(*) FROM objects WHERE location_id = ? AND standard = 0').pluck(),
+      objectById: db.prepare<[string], Row>('SELECT * FROM objects WHERE id = ?'),
+      updateObject: db.prepare(
+        `UPDATE objects SET label_singular = @labelSingular, label_plural = @labelPlural, description = @description,
+           searchable_properties = @searchableProperties, updated_at = @updatedAt WHERE id = @id`,
+      ),
+      fieldKeysOf: db.prepare<[string], string>('SELECT field_key FROM fields WHERE object_id = ? ORDER BY created_at, rowid').pluck(),
+      deleteRecordsOf: db.prepare('DELETE FROM records WHERE object_id = ?'),
+      deleteFieldsOf: db.prepare('DELETE FROM fields WHERE object_id = ?'),
+      deleteFoldersOf: db.prepare('DELETE FROM folders WHERE object_id = ?'),
+      deleteObject: db.prepare('DELETE FROM objects WHERE id = ?'),
+      fieldById: db.prepare<[string], Row>('SELECT * FROM fields WHERE id = ?'),
+      updateField: db.prepare(
+        `UPDATE fields SET name = @name, description = @description, placeholder = @placeholder,
+           show_in_forms = @showInForms, options = @options, accepted_formats = @acceptedFormats,
+           max_file_limit = @maxFileLimit, updated_at = @updatedAt WHERE id = @id`,
+      ),
+      deleteField: db.prepare('DELETE FROM fields WHERE id = ?'),
+      // The JSON path is a bound parameter: no key ever becomes SQL text.
+      removeProperty: db.prepare(
+        'UPDATE records SET properties = json_remove(properties, @path) WHERE object_id = @objectId AND json_type(properties, @path) IS NOT NULL',
+      ),
+      setSearchable: db.prepare('UPDATE objects SET searchable_properties = ? WHERE id = ?'),
       objectsOf: db.prepare<[string], Row>('SELECT * FROM objects WHERE location_id = ? ORDER BY standard DESC, created_at, id'),
       fieldsOf: db.prepare<[string], Row>('SELECT * FROM fields WHERE location_id = ? ORDER BY created_at, rowid'),
       // Optimization: raw() returns each row as an array, skipping the per-row object build.
@@ -188,31 +257,16 @@ export class SqliteStore implements Store {
     const load = this.db.transaction(() => {
       if (options.reset) {
         // Children before parents; the signing key and the revision counter in meta stay.
-        for (const table of ['records', 'fields', 'objects', 'tokens', 'users', 'locations']) this.db.exec(`DELETE FROM ${table}`);
+        for (const table of ['records', 'fields', 'folders', 'objects', 'tokens', 'users', 'locations']) this.db.exec(`DELETE FROM ${table}`);
       } else if (s.anyLocation.get() !== undefined) {
         throw new StoreError('not_empty', 'the database already holds data');
       }
       for (const l of data.locations) s.insertLocation.run(l);
       for (const u of data.users) s.insertUser.run(u);
       for (const t of data.tokens) s.insertToken.run({ ...t, scopes: JSON.stringify(t.scopes) });
-      for (const o of data.objects) {
-        s.insertObject.run({
-          ...o,
-          standard: o.standard ? 1 : 0,
-          labelSingular: o.labels.singular,
-          labelPlural: o.labels.plural,
-          searchableProperties: JSON.stringify(o.searchableProperties),
-        });
-      }
-      for (const f of data.fields) {
-        s.insertField.run({
-          ...f,
-          showInForms: f.showInForms ? 1 : 0,
-          options: JSON.stringify(f.options),
-          allowCustomOption: f.allowCustomOption ? 1 : 0,
-          standard: f.standard ? 1 : 0,
-        });
-      }
+      for (const o of data.objects) s.insertObject.run(objectParams(o));
+      for (const f of data.folders) s.insertFolder.run(f);
+      for (const f of data.fields) s.insertField.run(fieldParams(f));
       for (const r of data.records) {
         s.insertRecord.run({
           ...r,
@@ -256,12 +310,107 @@ export class SqliteStore implements Store {
     return r && toToken(r);
   }
 
-  async listObjects(locationId: string): Promise<{ objects: ObjectRow[]; fields: FieldRow[] }> {
+  async listObjects(locationId: string): Promise<LocationSchemaRows> {
     const read = this.db.transaction(() => ({
       objects: this.stmts.objectsOf.all(locationId).map(toObject),
+      folders: this.stmts.foldersOf.all(locationId).map(toFolder),
       fields: this.stmts.fieldsOf.all(locationId).map(toField),
     }));
     return read();
+  }
+
+  /** Runs a schema change in one write transaction and bumps the revision, so every process drops its caches. */
+  private schemaChange<T>(fn: () => T): T {
+    const run = this.db.transaction(() => {
+      const result = fn();
+      this.stmts.bumpRevision.run();
+      return result;
+    });
+    try {
+      return run.immediate();
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new StoreError('conflict', 'the key is taken');
+      throw err;
+    }
+  }
+
+  async insertObject(object: ObjectRow, folders: FolderRow[], fields: FieldRow[], maxCustomObjects: number): Promise<void> {
+    this.schemaChange(() => {
+      if (this.stmts.countCustom.get(object.locationId)! >= maxCustomObjects) throw new StoreError('limit', 'custom object limit reached');
+      this.stmts.insertObject.run(objectParams(object));
+      for (const f of folders) this.stmts.insertFolder.run(f);
+      for (const f of fields) this.stmts.insertField.run(fieldParams(f));
+    });
+  }
+
+  async updateObject(id: string, patch: ObjectPatch): Promise<ObjectRow | undefined> {
+    return this.schemaChange(() => {
+      const current = this.stmts.objectById.get(id);
+      if (!current) return undefined;
+      const next: ObjectRow = { ...toObject(current), ...patch };
+      this.stmts.updateObject.run(objectParams(next));
+      return next;
+    });
+  }
+
+  async deleteObject(id: string): Promise<string[] | undefined> {
+    return this.schemaChange(() => {
+      if (!this.stmts.objectById.get(id)) return undefined;
+      const keys = this.stmts.fieldKeysOf.all(id);
+      this.stmts.deleteRecordsOf.run(id);
+      this.stmts.deleteFieldsOf.run(id);
+      this.stmts.deleteFoldersOf.run(id);
+      this.stmts.deleteObject.run(id);
+      return keys;
+    });
+  }
+
+  async insertFolder(folder: FolderRow): Promise<void> {
+    this.schemaChange(() => this.stmts.insertFolder.run(folder));
+  }
+
+  async updateFolder(id: string, name: string, updatedAt: string): Promise<FolderRow | undefined> {
+    return this.schemaChange(() => {
+      if (this.stmts.renameFolder.run(name, updatedAt, id).changes === 0) return undefined;
+      return toFolder(this.stmts.folderById.get(id)!);
+    });
+  }
+
+  async deleteFolder(id: string): Promise<boolean> {
+    return this.schemaChange(() => {
+      if (this.stmts.fieldsInFolder.get(id)! > 0) throw new StoreError('conflict', 'the folder holds fields');
+      return this.stmts.deleteFolder.run(id).changes > 0;
+    });
+  }
+
+  async insertField(field: FieldRow): Promise<void> {
+    this.schemaChange(() => this.stmts.insertField.run(fieldParams(field)));
+  }
+
+  async updateField(id: string, patch: FieldPatch): Promise<FieldRow | undefined> {
+    return this.schemaChange(() => {
+      const current = this.stmts.fieldById.get(id);
+      if (!current) return undefined;
+      const next: FieldRow = { ...toField(current), ...patch };
+      this.stmts.updateField.run(fieldParams(next));
+      return next;
+    });
+  }
+
+  async deleteField(id: string, propertyKeys: string[]): Promise<boolean> {
+    return this.schemaChange(() => {
+      const row = this.stmts.fieldById.get(id);
+      if (!row) return false;
+      const field = toField(row);
+      const object = toObject(this.stmts.objectById.get(field.objectId)!);
+      for (const key of propertyKeys) this.stmts.removeProperty.run({ path: `$."${key}"`, objectId: field.objectId });
+      const searchable = object.searchableProperties.filter((k) => k !== field.fieldKey);
+      if (searchable.length !== object.searchableProperties.length) {
+        this.stmts.setSearchable.run(JSON.stringify(searchable.length ? searchable : [object.primaryDisplayProperty]), object.id);
+      }
+      this.stmts.deleteField.run(id);
+      return true;
+    });
   }
 
   async getRecordRaw(objectId: string, id: string): Promise<RawRecord | undefined> {

@@ -1,0 +1,186 @@
+import { ApiError, errors } from '../errors.js';
+import { newObjectId, newShortId } from '../ids.js';
+import { StoreError, type FieldRow, type FolderRow, type Store } from '../store/store.js';
+import { definitionDefaults, definitionProblems, normaliseOptions, type FieldDefinition } from './field-definitions.js';
+import { OPTION_TYPES, type DataType } from './field-types.js';
+import { CUSTOM_PREFIX, FIELD_NAME } from './keys.js';
+import { fieldObject } from './objects.js';
+import type { ObjectSchema, SchemaField, SchemaRegistry } from './schema-registry.js';
+import type { Principal } from './tokens.js';
+
+export interface CreateFieldInput extends FieldDefinition {
+  name: string;
+  description?: string;
+  placeholder?: string;
+  showInForms: boolean;
+  fieldKey: string;
+  objectKey: string;
+  parentId: string;
+}
+
+export interface UpdateFieldInput {
+  name?: string;
+  description?: string;
+  placeholder?: string;
+  showInForms: boolean;
+  options?: Array<{ key?: string; label: string; url?: string }>;
+  acceptedFormats?: string;
+  maxFileLimit?: number;
+}
+
+/** The keys a field's values take in records: its short key, or one per option of a TEXTBOX_LIST. */
+export function propertyKeysOf(field: SchemaField): string[] {
+  return field.dataType === 'TEXTBOX_LIST' ? field.options.map((o) => `${field.key}.${o.key}`) : [field.key];
+}
+
+const fieldNotFound = () => new ApiError(404, 'Custom field not found');
+const folderNotFound = () => new ApiError(404, 'Folder not found');
+
+/** Custom fields of custom objects and business, and the folders that group them. */
+export class FieldService {
+  constructor(
+    private readonly store: Store,
+    private readonly schemas: SchemaRegistry,
+  ) {}
+
+  async get(principal: Principal, id: string): Promise<{ field: SchemaField; object: ObjectSchema }> {
+    const hit = (await this.schemas.forLocation(principal.locationId)).fieldsById.get(id);
+    if (!hit) throw fieldNotFound();
+    return hit;
+  }
+
+  async listForObject(principal: Principal, objectKey: string): Promise<{ object: ObjectSchema; fields: SchemaField[]; folders: FolderRow[] }> {
+    const object = await fieldObject(this.schemas, principal, objectKey);
+    return { object, fields: object.fields.filter((f) => !f.standard), folders: object.folders };
+  }
+
+  async create(principal: Principal, input: CreateFieldInput): Promise<{ field: SchemaField; object: ObjectSchema }> {
+    const object = await fieldObject(this.schemas, principal, input.objectKey);
+    const fieldKey = input.fieldKey.startsWith('custom_object.') ? `${CUSTOM_PREFIX}${input.fieldKey.slice('custom_object.'.length)}` : input.fieldKey;
+    const prefix = `${object.key}.`;
+    const problems: string[] = [];
+    const name = fieldKey.startsWith(prefix) ? fieldKey.slice(prefix.length) : '';
+    if (!FIELD_NAME.test(name)) problems.push(`fieldKey must be ${prefix}<key>, the key lowercase letters, digits and underscores`);
+    problems.push(...definitionProblems(input, ''));
+    if (!object.folders.some((f) => f.id === input.parentId)) problems.push(`parentId ${input.parentId} is not a folder of ${object.key}`);
+    if (problems.length) throw errors.validation(problems);
+    if (object.fieldsByKey.has(name)) {
+      throw new ApiError(400, `A field with key ${fieldKey} already exists`);
+    }
+
+    const now = new Date().toISOString();
+    const row: FieldRow = {
+      id: newShortId(),
+      locationId: principal.locationId,
+      objectId: object.id,
+      fieldKey,
+      name: input.name,
+      dataType: input.dataType,
+      description: input.description ?? null,
+      placeholder: input.placeholder ?? null,
+      showInForms: input.showInForms,
+      options: normaliseOptions(input.options),
+      ...definitionDefaults(input),
+      parentId: input.parentId,
+      standard: false,
+      createdAt: now,
+      updatedAt: now,
+    };
+    try {
+      await this.store.insertField(row);
+    } catch (err) {
+      if (err instanceof StoreError && err.kind === 'conflict') throw new ApiError(400, `A field with key ${fieldKey} already exists`);
+      throw err;
+    } finally {
+      this.schemas.clear();
+    }
+    return this.get(principal, row.id);
+  }
+
+  async update(principal: Principal, id: string, input: UpdateFieldInput): Promise<{ field: SchemaField; object: ObjectSchema }> {
+    const { field } = await this.get(principal, id);
+    if (field.standard) throw new ApiError(400, `${field.fieldKey} is a standard field and cannot be changed`);
+    const dataType: DataType = field.dataType;
+    const problems = definitionProblems({ dataType, options: input.options, acceptedFormats: input.acceptedFormats, maxFileLimit: input.maxFileLimit }, '');
+    let options = field.options;
+    if (input.options !== undefined && OPTION_TYPES.has(dataType)) {
+      options = normaliseOptions(input.options);
+      const keys = new Set(options.map((o) => o.key));
+      if (keys.size !== options.length) problems.push('options must not list an option key twice');
+      const missing = field.options.filter((o) => !keys.has(o.key)).map((o) => o.key);
+      if (missing.length) problems.push(`options must keep every existing option; missing: ${missing.join(', ')}`);
+    }
+    if (problems.length) throw errors.validation([...new Set(problems)]);
+    try {
+      await this.store.updateField(id, {
+        name: input.name ?? field.name,
+        description: input.description ?? field.description,
+        placeholder: input.placeholder ?? field.placeholder,
+        showInForms: input.showInForms,
+        options,
+        acceptedFormats: input.acceptedFormats ?? field.acceptedFormats,
+        maxFileLimit: input.maxFileLimit ?? field.maxFileLimit,
+        updatedAt: new Date().toISOString(),
+      });
+    } finally {
+      this.schemas.clear();
+    }
+    return this.get(principal, id);
+  }
+
+  async delete(principal: Principal, id: string): Promise<SchemaField> {
+    const { field, object } = await this.get(principal, id);
+    if (field.standard) throw new ApiError(400, `${field.fieldKey} is a standard field and cannot be deleted`);
+    if (field.fieldKey === object.primaryDisplayProperty) {
+      throw new ApiError(400, `${field.fieldKey} is the primary display property of ${object.key} and cannot be deleted`);
+    }
+    try {
+      if (!(await this.store.deleteField(id, propertyKeysOf(field)))) throw fieldNotFound();
+    } finally {
+      this.schemas.clear();
+    }
+    return field;
+  }
+
+  async createFolder(principal: Principal, objectKey: string, name: string): Promise<{ folder: FolderRow; object: ObjectSchema }> {
+    const object = await fieldObject(this.schemas, principal, objectKey);
+    const now = new Date().toISOString();
+    const folder: FolderRow = { id: newObjectId(), locationId: principal.locationId, objectId: object.id, name, createdAt: now, updatedAt: now };
+    try {
+      await this.store.insertFolder(folder);
+    } finally {
+      this.schemas.clear();
+    }
+    return { folder, object };
+  }
+
+  private async folder(principal: Principal, id: string): Promise<{ folder: FolderRow; object: ObjectSchema }> {
+    const hit = (await this.schemas.forLocation(principal.locationId)).foldersById.get(id);
+    if (!hit) throw folderNotFound();
+    return hit;
+  }
+
+  async renameFolder(principal: Principal, id: string, name: string): Promise<{ folder: FolderRow; object: ObjectSchema }> {
+    const { object } = await this.folder(principal, id);
+    try {
+      const folder = await this.store.updateFolder(id, name, new Date().toISOString());
+      if (!folder) throw folderNotFound();
+      return { folder, object };
+    } finally {
+      this.schemas.clear();
+    }
+  }
+
+  async deleteFolder(principal: Principal, id: string): Promise<{ folder: FolderRow; object: ObjectSchema }> {
+    const hit = await this.folder(principal, id);
+    try {
+      if (!(await this.store.deleteFolder(id))) throw folderNotFound();
+    } catch (err) {
+      if (err instanceof StoreError && err.kind === 'conflict') throw new ApiError(400, 'The folder still holds fields: delete them first');
+      throw err;
+    } finally {
+      this.schemas.clear();
+    }
+    return hit;
+  }
+}
