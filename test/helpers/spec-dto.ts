@@ -9,15 +9,21 @@ const SPEC_DIR = new URL('../../../shared/reference/highlevel-openapi/', import.
 
 type Schema = Record<string, unknown>;
 
+function withProperty(schema: Schema, name: string, value: Schema): Schema {
+  return { ...schema, properties: { ...(schema.properties as Record<string, Schema>), [name]: value } };
+}
+
 /**
  * Known errors of the spec, corrected as CONTRACT.md decides, so the DTOs can check real answers:
- * `properties` of a record is an object, not a string.
+ * `properties` of a record is an object, not a string; an object schema's `type` is a string
+ * (USER_DEFINED / SYSTEM_DEFINED), not an object; the folders listed with an object's custom
+ * fields are folders (ICustomFieldFolder), not fields.
  */
 function correct(name: string, schema: Schema): Schema {
-  if (name === 'IRecordSchema' || name === 'RecordResponseDTO') {
-    const props = { ...(schema.properties as Record<string, Schema>) };
-    props.properties = { type: 'object' };
-    return { ...schema, properties: props };
+  if (name === 'IRecordSchema' || name === 'RecordResponseDTO') return withProperty(schema, 'properties', { type: 'object' });
+  if (name === 'ICustomObjectSchema') return withProperty(schema, 'type', { type: 'string', enum: ['USER_DEFINED', 'SYSTEM_DEFINED'] });
+  if (name === 'CustomFieldsResponseDTO') {
+    return withProperty(schema, 'folders', { type: 'array', items: { $ref: '#/components/schemas/ICustomFieldFolder' } });
   }
   return schema;
 }
