@@ -37,6 +37,7 @@ export function fieldDto(f: SchemaField, object: ObjectSchema): Static<typeof Fi
     dataType: f.dataType,
     parentId: f.parentId ?? '',
     fieldKey: f.fieldKey,
+    unique: f.unique,
     locationId: f.locationId,
     standard: f.standard,
     dateAdded: f.createdAt,

@@ -22,16 +22,28 @@ export async function createServices(store: Store): Promise<Services> {
   const key = await loadSigningKey(store);
   const tokens = new TokenService(store, key);
   const schemas = new SchemaRegistry(store);
+  // Users change only with a fixture load (which bumps the revision), so each location's are read once.
+  let users = new Map<string, Promise<ReadonlySet<string>>>();
+  const usersOf = (locationId: string): Promise<ReadonlySet<string>> => {
+    let hit = users.get(locationId);
+    if (!hit) {
+      hit = store.userIds(locationId).then((ids) => new Set(ids));
+      hit.catch(() => users.delete(locationId));
+      users.set(locationId, hit);
+    }
+    return hit;
+  };
   return {
     store,
     tokens,
     schemas,
-    records: new RecordService(store, schemas),
+    records: new RecordService(store, schemas, usersOf),
     objects: new ObjectService(store, schemas),
     fields: new FieldService(store, schemas),
     invalidate() {
       tokens.clear();
       schemas.clear();
+      users = new Map();
     },
   };
 }

@@ -1,5 +1,8 @@
 import { FILE_LIMIT_DEFAULT, FILE_LIMIT_MAX, OPTION_TYPES, type DataType, type FieldOption } from './field-types.js';
 
+/** The types a field can be unique in (as in the real service: single line, multi line, number, phone). */
+export const UNIQUE_TYPES: ReadonlySet<DataType> = new Set(['TEXT', 'LARGE_TEXT', 'NUMERICAL', 'PHONE']);
+
 /**
  * Rules for defining a field (what the custom-fields API and fixtures accept), as opposed to
  * field-types.ts, which holds the rules for the values records put in fields.
@@ -13,6 +16,7 @@ export interface FieldDefinition {
   acceptedFormats?: string;
   maxFileLimit?: number;
   allowCustomOption?: boolean;
+  unique?: boolean;
 }
 
 /**
@@ -40,6 +44,7 @@ export function definitionProblems(def: FieldDefinition, at: string): string[] {
     problems.push(`${at}maxFileLimit must be a whole number from 1 to ${FILE_LIMIT_MAX}`);
   }
   if (def.allowCustomOption !== undefined && def.dataType !== 'RADIO') problems.push(`${at}allowCustomOption can only be set on a RADIO field`);
+  if (def.unique && !UNIQUE_TYPES.has(def.dataType)) problems.push(`${at}unique can only be set on a ${[...UNIQUE_TYPES].join(', ')} field`);
   return problems;
 }
 
@@ -56,8 +61,9 @@ export function normaliseOptions(options: FieldDefinition['options']): FieldOpti
 }
 
 /** Defaults of what a definition leaves out. */
-export function definitionDefaults(def: FieldDefinition): { acceptedFormats: string | null; maxFileLimit: number | null; allowCustomOption: boolean } {
+export function definitionDefaults(def: FieldDefinition): { acceptedFormats: string | null; maxFileLimit: number | null; allowCustomOption: boolean; unique: boolean } {
   return {
+    unique: def.unique ?? false,
     acceptedFormats: def.dataType === 'FILE_UPLOAD' ? (def.acceptedFormats ?? 'all') : null,
     maxFileLimit: def.dataType === 'FILE_UPLOAD' ? (def.maxFileLimit ?? FILE_LIMIT_DEFAULT) : null,
     allowCustomOption: def.allowCustomOption ?? false,

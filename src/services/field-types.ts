@@ -181,6 +181,14 @@ export function resolveProperty<F extends FieldRules>(fields: ReadonlyMap<string
   return list.options.some((o) => o.key === option) ? list : undefined;
 }
 
+/** The message for a property key that addresses no field, pointing at the short key when a full one was sent. */
+export function unknownPropertyProblem(fields: ReadonlyMap<string, FieldRules>, objectKey: string, key: string, path: string): string {
+  const prefix = `${objectKey}.`;
+  return key.startsWith(prefix) && fields.has(key.slice(prefix.length))
+    ? `${path}.${key} must use the field's short key "${key.slice(prefix.length)}"`
+    : `${path}.${key} is not a field of ${objectKey}`;
+}
+
 export interface CheckedProperties {
   values: Record<string, PropertyValue>;
   problems: string[];
@@ -205,12 +213,7 @@ export function checkProperties<F extends FieldRules>(
   for (const [key, value] of Object.entries(properties)) {
     const field = resolveProperty(fields, key);
     if (!field) {
-      const prefix = `${objectKey}.`;
-      problems.push(
-        key.startsWith(prefix) && fields.has(key.slice(prefix.length))
-          ? `${path}.${key} must use the field's short key "${key.slice(prefix.length)}"`
-          : `${path}.${key} is not a field of ${objectKey}`,
-      );
+      problems.push(unknownPropertyProblem(fields, objectKey, key, path));
       continue;
     }
     if (value === null) continue;

@@ -4,6 +4,7 @@ import { StoreError, type FieldRow, type FolderRow, type Store } from '../store/
 import { definitionDefaults, definitionProblems, normaliseOptions, type FieldDefinition } from './field-definitions.js';
 import { OPTION_TYPES, type DataType } from './field-types.js';
 import { CUSTOM_PREFIX, FIELD_NAME } from './keys.js';
+import { MAX_UNIQUE_FIELDS } from './limits.js';
 import { fieldObject } from './objects.js';
 import type { ObjectSchema, SchemaField, SchemaRegistry } from './schema-registry.js';
 import type { Principal } from './tokens.js';
@@ -63,6 +64,9 @@ export class FieldService {
     if (!FIELD_NAME.test(name)) problems.push(`fieldKey must be ${prefix}<key>, the key lowercase letters, digits and underscores`);
     problems.push(...definitionProblems(input, ''));
     if (!object.folders.some((f) => f.id === input.parentId)) problems.push(`parentId ${input.parentId} is not a folder of ${object.key}`);
+    if (input.unique && object.fields.filter((f) => f.unique).length >= MAX_UNIQUE_FIELDS) {
+      problems.push(`unique: ${object.key} already has ${MAX_UNIQUE_FIELDS} unique fields, the most an object can have`);
+    }
     if (problems.length) throw errors.validation(problems);
     if (object.fieldsByKey.has(name)) {
       throw new ApiError(400, `A field with key ${fieldKey} already exists`);

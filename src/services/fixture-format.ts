@@ -51,6 +51,7 @@ export const FixtureField = Type.Object(
     acceptedFormats: Type.Optional(Type.Union(ACCEPTED_FORMATS.map((f) => Type.Literal(f)))),
     maxFileLimit: Type.Optional(Type.Integer({ minimum: 1 })),
     allowCustomOption: Type.Optional(Type.Boolean()),
+    unique: Type.Optional(Type.Boolean({ description: 'no two records may hold the same value (TEXT, LARGE_TEXT, NUMERICAL, PHONE)' })),
     parentId: Type.Optional(Type.String({ pattern: OBJECT_ID_PATTERN, description: 'id of one of the folders of the object; its first folder when absent' })),
     dateAdded: Type.Optional(DateTime),
     dateUpdated: Type.Optional(DateTime),

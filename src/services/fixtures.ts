@@ -4,7 +4,7 @@ import { newObjectId, newShortId } from '../ids.js';
 import type { Actor, Dataset, FieldRow, FolderRow, ObjectRow, RecordRow } from '../store/store.js';
 import { definitionDefaults, definitionProblems, normaliseOptions } from './field-definitions.js';
 import { CUSTOM_OBJECT_KEY, FIELD_NAME } from './keys.js';
-import { MAX_CUSTOM_OBJECTS, MAX_FOLLOWERS, MAX_OWNERS, MAX_SEARCHABLE_PROPERTIES } from './limits.js';
+import { MAX_CUSTOM_OBJECTS, MAX_FOLLOWERS, MAX_OWNERS, MAX_SEARCHABLE_PROPERTIES, MAX_UNIQUE_FIELDS } from './limits.js';
 import { checkProperties, type FieldRules } from './field-types.js';
 import { Fixture, type FixtureDoc, type FixtureLocationDoc } from './fixture-format.js';
 import { pointerToPath } from './json-path.js';
@@ -93,6 +93,8 @@ class Context {
   readonly dataset: Dataset = { locations: [], users: [], tokens: [], objects: [], folders: [], fields: [], records: [] };
   readonly issued: IssuedToken[] = [];
   private readonly ids = new Map<string, string>();
+  /** Values of unique fields already held, to the path of the record holding them. */
+  private readonly uniqueHeld = new Map<string, string>();
 
   constructor(
     private readonly tokens: TokenService,
@@ -247,6 +249,7 @@ class Context {
 
   private fields(docs: FieldDoc[], path: string, entry: ObjectEntry): void {
     const objectKey = entry.row.key;
+    if (docs.filter((f) => f.unique).length > MAX_UNIQUE_FIELDS) this.problem(path, `an object has at most ${MAX_UNIQUE_FIELDS} unique fields`);
     for (const [i, f] of docs.entries()) {
       const fpath = `${path}[${i}]`;
       const prefix = `${objectKey}.`;
@@ -312,6 +315,14 @@ class Context {
 
     const checked = checkProperties(entry.fields, entry.row.key, r.properties, `${path}.properties`);
     this.problems.push(...checked.problems);
+    for (const field of entry.fields.values()) {
+      const value = checked.values[field.key];
+      if (!field.unique || value === undefined) continue;
+      const held = `${entry.row.id}\u0000${field.key}\u0000${JSON.stringify(value)}`;
+      const first = this.uniqueHeld.get(held);
+      if (first !== undefined) this.problem(`${path}.properties.${field.key}`, `holds ${JSON.stringify(value)}, as ${first} does; ${field.name} is unique`);
+      else this.uniqueHeld.set(held, `${path}`);
+    }
     const createdAt = iso(r.dateAdded, this.nowIso);
     const updatedAt = iso(r.dateUpdated, createdAt);
     if (updatedAt < createdAt) this.problem(`${path}.dateUpdated`, 'is before dateAdded');

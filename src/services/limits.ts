@@ -3,3 +3,4 @@ export const MAX_CUSTOM_OBJECTS = 10;
 export const MAX_SEARCHABLE_PROPERTIES = 3;
 export const MAX_OWNERS = 1;
 export const MAX_FOLLOWERS = 10;
+export const MAX_UNIQUE_FIELDS = 10;

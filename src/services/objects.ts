@@ -81,6 +81,7 @@ export class ObjectService {
       maxFileLimit: null,
       allowCustomOption: false,
       parentId: folder.id,
+      unique: false,
       standard: false,
       createdAt: now,
       updatedAt: now,

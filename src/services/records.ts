@@ -1,26 +1,66 @@
-import { errors } from '../errors.js';
-import type { RawRecord, Store } from '../store/store.js';
+import { ApiError, errors } from '../errors.js';
+import { newObjectId } from '../ids.js';
+import { StoreError, type Actor, type RawRecord, type RecordRow, type Store } from '../store/store.js';
+import { checkProperties } from './field-types.js';
+import { MAX_FOLLOWERS, MAX_OWNERS } from './limits.js';
+import { applyPropertyPatch } from './property-updates.js';
 import type { ObjectSchema, SchemaRegistry } from './schema-registry.js';
-import { UNSERVED_KEYS } from './standard-objects.js';
+import { BUSINESS, UNSERVED_KEYS } from './standard-objects.js';
 import type { Principal } from './tokens.js';
 
 /**
  * The JSON of a record answer, built from the stored JSON texts as they are.
  * Optimization: no parse and stringify of properties, owner, followers or actors on the read path.
  */
-function recordJson(raw: RawRecord, object: ObjectSchema): string {
+export function recordJson(raw: RawRecord, object: ObjectSchema): string {
+  return `{"record":${recordObjectJson(raw, object)}}`;
+}
+
+/** One record's JSON object (without the `{"record": ...}` wrapper); `extra` is appended inside it. */
+export function recordObjectJson(raw: RawRecord, object: ObjectSchema, extra = ''): string {
   return (
-    `{"record":{"id":"${raw.id}","owner":${raw.ownerJson},"followers":${raw.followersJson},` +
+    `{"id":"${raw.id}","owner":${raw.ownerJson},"followers":${raw.followersJson},` +
     `"properties":${raw.propertiesJson},"dateAdded":"${raw.createdAt}","dateUpdated":"${raw.updatedAt}",` +
     `"createdAt":"${raw.createdAt}","updatedAt":"${raw.updatedAt}",${object.recordJsonTail},` +
-    `"createdBy":${raw.createdByJson},"lastUpdatedBy":${raw.lastUpdatedByJson}}}`
+    `"createdBy":${raw.createdByJson},"lastUpdatedBy":${raw.lastUpdatedByJson}${extra}}`
   );
+}
+
+function toRaw(r: RecordRow): RawRecord {
+  return {
+    id: r.id,
+    ownerJson: JSON.stringify(r.owner),
+    followersJson: JSON.stringify(r.followers),
+    propertiesJson: JSON.stringify(r.properties),
+    createdAt: r.createdAt,
+    updatedAt: r.updatedAt,
+    createdByJson: JSON.stringify(r.createdBy),
+    lastUpdatedByJson: JSON.stringify(r.lastUpdatedBy),
+  };
+}
+
+/** Who wrote: every write through the API is attributed to the token that made it. */
+function actor(principal: Principal, at: string): Actor {
+  return { channel: 'API', source: 'INTEGRATION', sourceId: principal.tokenId, createdAt: at };
+}
+
+export interface CreateRecordInput {
+  owner?: string[];
+  followers?: string[];
+  properties: Record<string, unknown>;
+}
+
+export interface UpdateRecordInput {
+  owner?: string[];
+  followers?: string[];
+  properties?: Record<string, unknown>;
 }
 
 export class RecordService {
   constructor(
     private readonly store: Store,
     private readonly schemas: SchemaRegistry,
+    private readonly users: (locationId: string) => Promise<ReadonlySet<string>>,
   ) {}
 
   /** The object whose records a request addresses, in the caller's location. */
@@ -37,5 +77,99 @@ export class RecordService {
     const raw = await this.store.getRecordRaw(object.id, id);
     if (!raw) throw errors.recordNotFound();
     return recordJson(raw, object);
+  }
+
+  /** Owner and followers: how many, and that each is a user of the location. */
+  private async peopleProblems(principal: Principal, object: ObjectSchema, owner: string[] | undefined, followers: string[] | undefined): Promise<string[]> {
+    const problems: string[] = [];
+    if (owner === undefined && followers === undefined) return problems;
+    const users = await this.users(principal.locationId);
+    if (owner !== undefined) {
+      if (object.key === BUSINESS && owner.length > 0) problems.push('owner is supported for custom objects only');
+      else if (owner.length > MAX_OWNERS) problems.push(`owner must contain no more than ${MAX_OWNERS} elements`);
+      owner.forEach((u, i) => users.has(u) || problems.push(`owner.${i} ${u} is not a user of this location`));
+    }
+    if (followers !== undefined) {
+      if (followers.length > MAX_FOLLOWERS) problems.push(`followers must contain no more than ${MAX_FOLLOWERS} elements`);
+      followers.forEach((u, i) => users.has(u) || problems.push(`followers.${i} ${u} is not a user of this location`));
+    }
+    return problems;
+  }
+
+  private uniqueKeys(object: ObjectSchema): string[] {
+    return object.fields.filter((f) => f.unique).map((f) => f.key);
+  }
+
+  /** The real service's answer to a value taken in a unique field. */
+  private duplicate(err: unknown, object: ObjectSchema): never {
+    if (err instanceof StoreError && err.kind === 'conflict' && err.duplicate) {
+      const field = object.fieldsByKey.get(err.duplicate.key);
+      const message = `A record with the same value for ${field?.name ?? err.duplicate.key} - ${err.duplicate.value} already exists.`;
+      throw new ApiError(400, message, { error: null, extra: { errors: [{ errorCode: 'duplicate_record', message, field: err.duplicate.key }] } });
+    }
+    throw err;
+  }
+
+  async create(principal: Principal, schemaKey: string, input: CreateRecordInput): Promise<string> {
+    const object = await this.recordObject(principal, schemaKey);
+    const checked = checkProperties(object.fieldsByKey, object.key, input.properties, 'properties');
+    const problems = [...(await this.peopleProblems(principal, object, input.owner, input.followers)), ...checked.problems];
+    if (problems.length) throw errors.validation(problems);
+    const now = new Date().toISOString();
+    const row: RecordRow = {
+      id: newObjectId(),
+      locationId: principal.locationId,
+      objectId: object.id,
+      owner: [...new Set(input.owner ?? [])],
+      followers: [...new Set(input.followers ?? [])],
+      properties: checked.values,
+      createdAt: now,
+      updatedAt: now,
+      createdBy: actor(principal, now),
+      lastUpdatedBy: actor(principal, now),
+    };
+    try {
+      await this.store.insertRecord(row, this.uniqueKeys(object));
+    } catch (err) {
+      this.duplicate(err, object);
+    }
+    return recordJson(toRaw(row), object);
+  }
+
+  async update(principal: Principal, schemaKey: string, id: string, input: UpdateRecordInput): Promise<string> {
+    const object = await this.recordObject(principal, schemaKey);
+    const people = await this.peopleProblems(principal, object, input.owner, input.followers);
+    if (people.length) throw errors.validation(people);
+    let updated: RecordRow | undefined;
+    try {
+      updated = await this.store.updateRecord(
+        object.id,
+        id,
+        (current) => {
+          // Runs inside the store's transaction, on the record as it is now: a refusal here rolls it back.
+          const patched = input.properties === undefined ? { values: current.properties, problems: [] } : applyPropertyPatch(object.fieldsByKey, object.key, current.properties, input.properties, 'properties');
+          if (patched.problems.length) throw errors.validation(patched.problems);
+          const now = new Date().toISOString();
+          return {
+            ...current,
+            owner: input.owner === undefined ? current.owner : [...new Set(input.owner)],
+            followers: input.followers === undefined ? current.followers : [...new Set(input.followers)],
+            properties: patched.values,
+            updatedAt: now,
+            lastUpdatedBy: actor(principal, now),
+          };
+        },
+        this.uniqueKeys(object),
+      );
+    } catch (err) {
+      this.duplicate(err, object);
+    }
+    if (!updated) throw errors.recordNotFound();
+    return recordJson(toRaw(updated), object);
+  }
+
+  async delete(principal: Principal, schemaKey: string, id: string): Promise<void> {
+    const object = await this.recordObject(principal, schemaKey);
+    if (!(await this.store.deleteRecord(object.id, id))) throw errors.recordNotFound();
   }
 }

@@ -71,6 +71,7 @@ export function standardObjectsFor(locationId: string, at: string): { objects: O
       maxFileLimit: null,
       allowCustomOption: false,
       parentId: folder.id,
+      unique: false,
       standard: true,
       createdAt: at,
       updatedAt: at,

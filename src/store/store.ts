@@ -67,6 +67,8 @@ export interface FieldRow {
   maxFileLimit: number | null;
   allowCustomOption: boolean;
   parentId: string | null;
+  /** No two records of the object may hold the same value in this field. */
+  unique: boolean;
   standard: boolean;
   createdAt: string;
   updatedAt: string;
@@ -146,6 +148,8 @@ export class StoreError extends Error {
   constructor(
     readonly kind: StoreErrorKind,
     message: string,
+    /** For a conflict on a unique field: its short key and the value that is taken. */
+    readonly duplicate?: { key: string; value: string | number },
   ) {
     super(message);
     this.name = 'StoreError';
@@ -170,6 +174,8 @@ export interface Store {
   loadDataset(data: Dataset, options: { reset: boolean }): Promise<void>;
 
   getLocation(id: string): Promise<LocationRow | undefined>;
+  /** Ids of the users of a location. */
+  userIds(locationId: string): Promise<string[]>;
   insertToken(token: TokenRow): Promise<void>;
   /** Marks a token revoked; false when there is no such token or it was revoked already. */
   revokeToken(id: string, at: string): Promise<boolean>;
@@ -207,4 +213,19 @@ export interface Store {
 
   /** One record of one object, by id; undefined when that object has no such record. */
   getRecordRaw(objectId: string, id: string): Promise<RawRecord | undefined>;
+  getRecord(objectId: string, id: string): Promise<RecordRow | undefined>;
+
+  /**
+   * Inserts a record. `uniqueKeys` are the short keys of the object's unique fields: a value
+   * another record of the object holds there is a conflict (`duplicate` names it), checked in
+   * the same transaction.
+   */
+  insertRecord(record: RecordRow, uniqueKeys: readonly string[]): Promise<void>;
+  /**
+   * Reads a record, computes its next state with `apply` (which may throw to refuse the change)
+   * and writes it, all in one transaction: concurrent updates of one record serialise, none is
+   * lost. Undefined when the object has no such record.
+   */
+  updateRecord(objectId: string, id: string, apply: (current: RecordRow) => RecordRow, uniqueKeys: readonly string[]): Promise<RecordRow | undefined>;
+  deleteRecord(objectId: string, id: string): Promise<boolean>;
 }

@@ -1,22 +1,64 @@
 import type { Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../../services/container.js';
+import { checkBodyLocation } from '../auth.js';
+import { locationInBody, locationInQuery, locationNowhere } from '../location-placement.js';
 import { LocationQuery } from '../schemas/common.js';
-import { RecordParams } from '../schemas/records.js';
+import { CreateRecordBody, ObjectRecordsParams, RecordDeleteResponse, RecordParams, UpdateRecordBody } from '../schemas/records.js';
 
-/** Records of custom objects and `business`. */
-export function recordRoutes(app: FastifyInstance, services: Services): void {
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+/**
+ * Records of custom objects and `business`. Optimization: record answers have no response
+ * schema; their JSON is built from stored JSON text and sent as it is (the tests check it against
+ * the spec's DTOs).
+ */
+export function recordRoutes(app: FastifyInstance, { records }: Services): void {
   app.get<{ Params: RecordParams; Querystring: Static<typeof LocationQuery> }>(
     '/objects/:schemaKey/records/:id',
+    { schema: { params: RecordParams, querystring: LocationQuery }, config: { scope: 'objects/record.readonly' } },
+    async (request, reply) => {
+      const body = await records.getRecordJson(request.principal, request.params.schemaKey, request.params.id);
+      return reply.type(JSON_TYPE).send(body);
+    },
+  );
+
+  app.post<{ Params: ObjectRecordsParams; Body: CreateRecordBody }>(
+    '/objects/:schemaKey/records',
     {
-      schema: { params: RecordParams, querystring: LocationQuery },
-      config: { scope: 'objects/record.readonly' },
+      schema: { params: ObjectRecordsParams, body: CreateRecordBody },
+      config: { scope: 'objects/record.write' },
+      preValidation: [locationInBody, checkBodyLocation],
     },
     async (request, reply) => {
-      // Optimization: no response schema here; the body is built from stored JSON text and sent as
-      // it is (its shape is checked against RecordByIdResponseDTO in the tests).
-      const body = await services.records.getRecordJson(request.principal, request.params.schemaKey, request.params.id);
-      return reply.type('application/json; charset=utf-8').send(body);
+      const body = await records.create(request.principal, request.params.schemaKey, request.body);
+      return reply.code(201).type(JSON_TYPE).send(body);
+    },
+  );
+
+  app.put<{ Params: RecordParams; Body: UpdateRecordBody }>(
+    '/objects/:schemaKey/records/:id',
+    {
+      schema: { params: RecordParams, body: UpdateRecordBody },
+      config: { scope: 'objects/record.write' },
+      preValidation: locationInQuery,
+    },
+    async (request, reply) => {
+      const body = await records.update(request.principal, request.params.schemaKey, request.params.id, request.body);
+      return reply.type(JSON_TYPE).send(body);
+    },
+  );
+
+  app.delete<{ Params: RecordParams }>(
+    '/objects/:schemaKey/records/:id',
+    {
+      schema: { params: RecordParams, response: { 200: RecordDeleteResponse } },
+      config: { scope: 'objects/record.write' },
+      preValidation: locationNowhere,
+    },
+    async (request) => {
+      await records.delete(request.principal, request.params.schemaKey, request.params.id);
+      return { id: request.params.id, success: true };
     },
   );
 }

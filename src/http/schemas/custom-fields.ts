@@ -23,6 +23,7 @@ export const CreateFieldBody = Type.Object(
     objectKey: Text(200),
     maxFileLimit: Type.Optional(Type.Number()),
     allowCustomOption: Type.Optional(Type.Boolean()),
+    unique: Type.Optional(Type.Boolean()),
     parentId: ObjectIdString,
   },
   { additionalProperties: false },

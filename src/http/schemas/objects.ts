@@ -64,6 +64,7 @@ export const FieldDto = Type.Object({
   dataType: Type.String(),
   parentId: Type.String(),
   fieldKey: Type.String(),
+  unique: Type.Boolean(),
   locationId: Type.String(),
   standard: Type.Boolean(),
   dateAdded: Type.String(),

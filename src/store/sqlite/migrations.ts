@@ -111,4 +111,19 @@ export const MIGRATIONS: readonly string[] = [
   UPDATE fields SET parent_id = (SELECT f.id FROM folders f WHERE f.object_id = fields.object_id)
     WHERE parent_id IS NULL;
   `,
+  // 3: unique fields. A field marked unique holds each value in at most one record of its object;
+  // the primary key of unique_values enforces it inside the writing transaction, races included.
+  `
+  ALTER TABLE fields ADD COLUMN is_unique INTEGER NOT NULL DEFAULT 0;
+
+  CREATE TABLE unique_values (
+    object_id TEXT NOT NULL,
+    field_key TEXT NOT NULL,
+    value     TEXT NOT NULL,
+    record_id TEXT NOT NULL REFERENCES records(id) ON DELETE CASCADE,
+    PRIMARY KEY (object_id, field_key, value)
+  ) STRICT, WITHOUT ROWID;
+  CREATE INDEX unique_values_record ON unique_values(record_id);
+  CREATE INDEX records_object_created ON records(object_id, created_at, id);
+  `,
 ];

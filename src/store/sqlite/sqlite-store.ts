@@ -14,6 +14,7 @@ import {
   type ObjectRow,
   type ObjectType,
   type RawRecord,
+  type RecordRow,
   type Store,
   type TokenKind,
   type TokenRow,
@@ -74,6 +75,7 @@ function toField(r: Row): FieldRow {
     maxFileLimit: r.max_file_limit === null ? null : Number(r.max_file_limit),
     allowCustomOption: r.allow_custom_option === 1,
     parentId: strOrNull(r.parent_id),
+    unique: r.is_unique === 1,
     standard: r.standard === 1,
     createdAt: str(r.created_at),
     updatedAt: str(r.updated_at),
@@ -104,8 +106,43 @@ const fieldParams = (f: FieldRow) => ({
   showInForms: f.showInForms ? 1 : 0,
   options: JSON.stringify(f.options),
   allowCustomOption: f.allowCustomOption ? 1 : 0,
+  unique: f.unique ? 1 : 0,
   standard: f.standard ? 1 : 0,
 });
+
+const recordParams = (r: RecordRow) => ({
+  ...r,
+  owner: JSON.stringify(r.owner),
+  followers: JSON.stringify(r.followers),
+  properties: JSON.stringify(r.properties),
+  createdBy: JSON.stringify(r.createdBy),
+  lastUpdatedBy: JSON.stringify(r.lastUpdatedBy),
+});
+
+function toRecord(r: Row): RecordRow {
+  return {
+    id: str(r.id),
+    locationId: str(r.location_id),
+    objectId: str(r.object_id),
+    owner: JSON.parse(str(r.owner)) as string[],
+    followers: JSON.parse(str(r.followers)) as string[],
+    properties: JSON.parse(str(r.properties)) as RecordRow['properties'],
+    createdAt: str(r.created_at),
+    updatedAt: str(r.updated_at),
+    createdBy: JSON.parse(str(r.created_by)) as RecordRow['createdBy'],
+    lastUpdatedBy: JSON.parse(str(r.last_updated_by)) as RecordRow['lastUpdatedBy'],
+  };
+}
+
+/** The unique-index entries of a record: one per unique field it holds a value in. */
+function uniqueEntries(r: RecordRow, uniqueKeys: readonly string[]): Array<{ key: string; value: string | number }> {
+  const out: Array<{ key: string; value: string | number }> = [];
+  for (const key of uniqueKeys) {
+    const value = r.properties[key];
+    if (typeof value === 'string' || typeof value === 'number') out.push({ key, value });
+  }
+  return out;
+}
 
 /** A unique constraint broke: the caller's key is taken. */
 function isUniqueViolation(err: unknown): boolean {
@@ -158,6 +195,7 @@ export class SqliteStore implements Store {
       bumpRevision: db.prepare("UPDATE meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE key = 'revision'"),
       anyLocation: db.prepare('SELECT 1 FROM locations LIMIT 1').pluck(),
       getLocation: db.prepare<[string], Row>('SELECT * FROM locations WHERE id = ?'),
+      userIds: db.prepare<[string], string>('SELECT id FROM users WHERE location_id = ? ORDER BY id').pluck(),
       insertLocation: db.prepare('INSERT INTO locations (id, name, created_at) VALUES (@id, @name, @createdAt)'),
       insertUser: db.prepare('INSERT INTO users (id, location_id, name, email) VALUES (@id, @locationId, @name, @email)'),
       insertToken: db.prepare(
@@ -175,11 +213,11 @@ export class SqliteStore implements Store {
       ),
       insertField: db.prepare(
         `INSERT INTO fields (id, location_id, object_id, field_key, name, data_type, description, placeholder,
-           show_in_forms, options, accepted_formats, max_file_limit, allow_custom_option, parent_id, standard,
-           created_at, updated_at)
+           show_in_forms, options, accepted_formats, max_file_limit, allow_custom_option, parent_id, is_unique,
+           standard, created_at, updated_at)
          VALUES (@id, @locationId, @objectId, @fieldKey, @name, @dataType, @description, @placeholder,
-           @showInForms, @options, @acceptedFormats, @maxFileLimit, @allowCustomOption, @parentId, @standard,
-           @createdAt, @updatedAt)`,
+           @showInForms, @options, @acceptedFormats, @maxFileLimit, @allowCustomOption, @parentId, @unique,
+           @standard, @createdAt, @updatedAt)`,
       ),
       insertRecord: db.prepare(
         `INSERT INTO records (id, location_id, object_id, owner, followers, properties, created_at, updated_at,
@@ -219,6 +257,16 @@ export class SqliteStore implements Store {
         'UPDATE records SET properties = json_remove(properties, @path) WHERE object_id = @objectId AND json_type(properties, @path) IS NOT NULL',
       ),
       setSearchable: db.prepare('UPDATE objects SET searchable_properties = ? WHERE id = ?'),
+      recordById: db.prepare<[string, string], Row>('SELECT * FROM records WHERE id = ? AND object_id = ?'),
+      updateRecord: db.prepare(
+        `UPDATE records SET owner = @owner, followers = @followers, properties = @properties, updated_at = @updatedAt,
+           last_updated_by = @lastUpdatedBy WHERE id = @id`,
+      ),
+      deleteRecord: db.prepare('DELETE FROM records WHERE id = ? AND object_id = ?'),
+      insertUnique: db.prepare('INSERT INTO unique_values (object_id, field_key, value, record_id) VALUES (?, ?, ?, ?)'),
+      deleteUniqueOfRecord: db.prepare('DELETE FROM unique_values WHERE record_id = ?'),
+      deleteUniqueOfField: db.prepare('DELETE FROM unique_values WHERE object_id = ? AND field_key = ?'),
+      deleteUniqueOfObject: db.prepare('DELETE FROM unique_values WHERE object_id = ?'),
       objectsOf: db.prepare<[string], Row>('SELECT * FROM objects WHERE location_id = ? ORDER BY standard DESC, created_at, id'),
       fieldsOf: db.prepare<[string], Row>('SELECT * FROM fields WHERE location_id = ? ORDER BY created_at, rowid'),
       // Optimization: raw() returns each row as an array, skipping the per-row object build.
@@ -257,7 +305,7 @@ export class SqliteStore implements Store {
     const load = this.db.transaction(() => {
       if (options.reset) {
         // Children before parents; the signing key and the revision counter in meta stay.
-        for (const table of ['records', 'fields', 'folders', 'objects', 'tokens', 'users', 'locations']) this.db.exec(`DELETE FROM ${table}`);
+        for (const table of ['unique_values', 'records', 'fields', 'folders', 'objects', 'tokens', 'users', 'locations']) this.db.exec(`DELETE FROM ${table}`);
       } else if (s.anyLocation.get() !== undefined) {
         throw new StoreError('not_empty', 'the database already holds data');
       }
@@ -267,15 +315,15 @@ export class SqliteStore implements Store {
       for (const o of data.objects) s.insertObject.run(objectParams(o));
       for (const f of data.folders) s.insertFolder.run(f);
       for (const f of data.fields) s.insertField.run(fieldParams(f));
+      const uniqueKeysOf = new Map<string, string[]>();
+      for (const f of data.fields) {
+        if (!f.unique) continue;
+        const object = data.objects.find((o) => o.id === f.objectId);
+        if (object) uniqueKeysOf.set(f.objectId, [...(uniqueKeysOf.get(f.objectId) ?? []), f.fieldKey.slice(object.key.length + 1)]);
+      }
       for (const r of data.records) {
-        s.insertRecord.run({
-          ...r,
-          owner: JSON.stringify(r.owner),
-          followers: JSON.stringify(r.followers),
-          properties: JSON.stringify(r.properties),
-          createdBy: JSON.stringify(r.createdBy),
-          lastUpdatedBy: JSON.stringify(r.lastUpdatedBy),
-        });
+        s.insertRecord.run(recordParams(r));
+        this.indexUnique(r, uniqueKeysOf.get(r.objectId) ?? []);
       }
       s.bumpRevision.run();
     });
@@ -285,6 +333,10 @@ export class SqliteStore implements Store {
   async getLocation(id: string): Promise<LocationRow | undefined> {
     const r = this.stmts.getLocation.get(id);
     return r && { id: str(r.id), name: str(r.name), createdAt: str(r.created_at) };
+  }
+
+  async userIds(locationId: string): Promise<string[]> {
+    return this.stmts.userIds.all(locationId);
   }
 
   async insertToken(token: TokenRow): Promise<void> {
@@ -357,6 +409,7 @@ export class SqliteStore implements Store {
     return this.schemaChange(() => {
       if (!this.stmts.objectById.get(id)) return undefined;
       const keys = this.stmts.fieldKeysOf.all(id);
+      this.stmts.deleteUniqueOfObject.run(id);
       this.stmts.deleteRecordsOf.run(id);
       this.stmts.deleteFieldsOf.run(id);
       this.stmts.deleteFoldersOf.run(id);
@@ -404,6 +457,7 @@ export class SqliteStore implements Store {
       const field = toField(row);
       const object = toObject(this.stmts.objectById.get(field.objectId)!);
       for (const key of propertyKeys) this.stmts.removeProperty.run({ path: `$."${key}"`, objectId: field.objectId });
+      this.stmts.deleteUniqueOfField.run(field.objectId, field.fieldKey.slice(object.key.length + 1));
       const searchable = object.searchableProperties.filter((k) => k !== field.fieldKey);
       if (searchable.length !== object.searchableProperties.length) {
         this.stmts.setSearchable.run(JSON.stringify(searchable.length ? searchable : [object.primaryDisplayProperty]), object.id);
@@ -426,5 +480,59 @@ export class SqliteStore implements Store {
       createdByJson: r[6] as string,
       lastUpdatedByJson: r[7] as string,
     };
+  }
+
+  /** Claims the unique values of a record; a value another record holds is a conflict. */
+  private indexUnique(r: RecordRow, uniqueKeys: readonly string[]): void {
+    for (const { key, value } of uniqueEntries(r, uniqueKeys)) {
+      try {
+        this.stmts.insertUnique.run(r.objectId, key, JSON.stringify(value), r.id);
+      } catch (err) {
+        if (isUniqueViolation(err)) throw new StoreError('conflict', `duplicate value in unique field ${key}`, { key, value });
+        throw err;
+      }
+    }
+  }
+
+  async getRecord(objectId: string, id: string): Promise<RecordRow | undefined> {
+    const r = this.stmts.recordById.get(id, objectId);
+    return r && toRecord(r);
+  }
+
+  async insertRecord(record: RecordRow, uniqueKeys: readonly string[]): Promise<void> {
+    const insert = this.db.transaction(() => {
+      this.stmts.insertRecord.run(recordParams(record));
+      this.indexUnique(record, uniqueKeys);
+    });
+    try {
+      insert.immediate();
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new StoreError('conflict', 'the record id is taken');
+      throw err;
+    }
+  }
+
+  async updateRecord(objectId: string, id: string, apply: (current: RecordRow) => RecordRow, uniqueKeys: readonly string[]): Promise<RecordRow | undefined> {
+    // IMMEDIATE: the write lock is taken before the read, so no other writer slips in between.
+    const update = this.db.transaction(() => {
+      const row = this.stmts.recordById.get(id, objectId);
+      if (!row) return undefined;
+      const next = apply(toRecord(row));
+      this.stmts.updateRecord.run(recordParams(next));
+      if (uniqueKeys.length) {
+        this.stmts.deleteUniqueOfRecord.run(id);
+        this.indexUnique(next, uniqueKeys);
+      }
+      return next;
+    });
+    return update.immediate();
+  }
+
+  async deleteRecord(objectId: string, id: string): Promise<boolean> {
+    const remove = this.db.transaction(() => {
+      this.stmts.deleteUniqueOfRecord.run(id);
+      return this.stmts.deleteRecord.run(id, objectId).changes > 0;
+    });
+    return remove.immediate();
   }
 }
