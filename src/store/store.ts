@@ -157,7 +157,7 @@ export class StoreError extends Error {
 }
 
 export interface Store {
-  readonly kind: 'sqlite';
+  readonly kind: 'sqlite' | 'postgres';
   close(): Promise<void>;
 
   getMeta(key: string): Promise<string | undefined>;
