@@ -1,7 +1,7 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { KEEP_ALIVE_TIMEOUT_MS, REQUEST_TIMEOUT_MS, type Config } from './config.js';
 import { installAuth } from './http/auth.js';
-import { installErrorHandler } from './http/error-handler.js';
+import { clientErrorHandler, frameworkErrors, installErrorHandler } from './http/error-handler.js';
 import { customFieldRoutes } from './http/routes/custom-fields.js';
 import { objectRoutes } from './http/routes/objects.js';
 import { recordRoutes } from './http/routes/records.js';
@@ -55,6 +55,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const app = Fastify({
     logger: options.logger ?? { level: config.logLevel, redact: REDACT },
     bodyLimit: config.bodyLimit,
+    frameworkErrors,
+    clientErrorHandler,
     requestTimeout: REQUEST_TIMEOUT_MS,
     keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
     // The real service answers /objects/ and /objects alike.

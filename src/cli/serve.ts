@@ -47,8 +47,7 @@ function readFixture(file: string): unknown {
 }
 
 /** Validates and loads a fixture; returns the tokens it holds, for the banner. */
-async function loadFixture(store: Store, file: string, mode: { reset: boolean; keep: boolean }): Promise<{ loaded: boolean; tokens: IssuedToken[] }> {
-  const doc = readFixture(file);
+async function loadFixture(store: Store, doc: unknown, file: string, mode: { reset: boolean; keep: boolean }): Promise<{ loaded: boolean; tokens: IssuedToken[] }> {
   const services = await createServices(store);
   const result = await prepareFixture(doc, services.tokens);
   if (!result.ok) {
@@ -100,13 +99,14 @@ export async function serve(args: string[]): Promise<void> {
   }
 
   let fixture: { loaded: boolean; tokens: IssuedToken[] } | undefined;
-  if (values.fixtures) {
-    const store = openStoreOrExplain(config.database);
-    try {
-      fixture = await loadFixture(store, values.fixtures, { reset: values.reset ?? false, keep: values.keep ?? false });
-    } finally {
-      await store.close();
-    }
+  // The fixture is read first, so a mistyped path creates no database.
+  const doc = values.fixtures === undefined ? undefined : readFixture(values.fixtures);
+  // Opened here, not only in the server, so an unreadable database is a one-line error.
+  const store = openStoreOrExplain(config.database);
+  try {
+    if (values.fixtures !== undefined) fixture = await loadFixture(store, doc, values.fixtures, { reset: values.reset ?? false, keep: values.keep ?? false });
+  } finally {
+    await store.close();
   }
 
   let app;

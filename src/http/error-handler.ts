@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, errors, reasonPhrase } from '../errors.js';
 import { StoreError } from '../store/store.js';
@@ -31,6 +32,29 @@ export function toApiError(err: unknown): ApiError | null {
     return new ApiError(fe.statusCode, fe.message ?? reasonPhrase(fe.statusCode));
   }
   return null;
+}
+
+/**
+ * Errors of Fastify's router (a malformed URL, an over-long parameter) that never reach the
+ * error handler: answered in the same envelope.
+ */
+export function frameworkErrors(err: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  const api = toApiError(err) ?? errors.internal();
+  void reply.code(api.status).send(api.body);
+}
+
+/** Requests Node's HTTP parser refuses before Fastify sees them: answered in the envelope, then closed. */
+export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+  const body = JSON.stringify({ statusCode: status, message: reasonPhrase(status), error: reasonPhrase(status) });
+  socket.end(
+    `HTTP/1.1 ${status} ${reasonPhrase(status)}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }
 
 export function installErrorHandler(app: FastifyInstance): void {

@@ -1,4 +1,4 @@
-import { FILE_LIMIT_DEFAULT, FILE_LIMIT_MAX, OPTION_TYPES, type DataType, type FieldOption } from './field-types.js';
+import { DATA_TYPES, FILE_LIMIT_DEFAULT, FILE_LIMIT_MAX, OPTION_TYPES, type DataType, type FieldOption } from './field-types.js';
 
 /** The types a field can be unique in (as in the real service: single line, multi line, number, phone). */
 export const UNIQUE_TYPES: ReadonlySet<DataType> = new Set(['TEXT', 'LARGE_TEXT', 'NUMERICAL', 'PHONE']);
@@ -19,32 +19,43 @@ export interface FieldDefinition {
   unique?: boolean;
 }
 
+/** A definition as it arrives, its parts possibly of the wrong type (the body's schema reports those). */
+export type LooseDefinition = { [K in keyof FieldDefinition]?: unknown };
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
 /**
- * Every problem of a field definition; `at` prefixes each field name in the messages
- * (`''` in API bodies, a JSON path and a dot in fixtures).
+ * Every problem of a field definition's rules; `at` prefixes each field name in the messages
+ * (`''` in API bodies, a JSON path and a dot in fixtures), `index` writes an array index
+ * (`.1` in API bodies as class-validator does, `[1]` in JSON paths). Parts of the wrong type are
+ * skipped, so these problems can be listed beside those of the body's schema in one answer.
  */
-export function definitionProblems(def: FieldDefinition, at: string): string[] {
+export function definitionProblems(def: LooseDefinition, at: string, index: (i: number) => string = (i) => `.${i}`): string[] {
   const problems: string[] = [];
-  const isOptionType = OPTION_TYPES.has(def.dataType);
-  if (isOptionType && !def.options?.length) problems.push(`${at}options must list at least one option for a ${def.dataType} field`);
-  if (!isOptionType && def.options !== undefined) problems.push(`${at}options cannot be set on a ${def.dataType} field`);
-  if ((def.options?.length ?? 0) > MAX_OPTIONS) problems.push(`${at}options must contain no more than ${MAX_OPTIONS} elements`);
+  if (!(DATA_TYPES as readonly unknown[]).includes(def.dataType)) return problems;
+  const dataType = def.dataType as DataType;
+  const isOptionType = OPTION_TYPES.has(dataType);
+  const options = Array.isArray(def.options) ? def.options.filter(isRecord) : undefined;
+  if (isOptionType && def.options === undefined) problems.push(`${at}options must list at least one option for a ${dataType} field`);
+  if (isOptionType && options?.length === 0) problems.push(`${at}options must list at least one option for a ${dataType} field`);
+  if (!isOptionType && def.options !== undefined) problems.push(`${at}options cannot be set on a ${dataType} field`);
+  if ((options?.length ?? 0) > MAX_OPTIONS) problems.push(`${at}options must contain no more than ${MAX_OPTIONS} elements`);
   const seen = new Set<string>();
-  for (const [i, opt] of (def.options ?? []).entries()) {
-    if (opt.key !== undefined) {
-      if (seen.has(opt.key)) problems.push(`${at}options.${i}.key "${opt.key}" is listed twice`);
+  for (const [i, opt] of (options ?? []).entries()) {
+    if (typeof opt.key === 'string') {
+      if (seen.has(opt.key)) problems.push(`${at}options${index(i)}.key "${opt.key}" is listed twice`);
       seen.add(opt.key);
     }
-    if (opt.url !== undefined && def.dataType !== 'RADIO') problems.push(`${at}options.${i}.url can only be set on RADIO options`);
+    if (opt.url !== undefined && dataType !== 'RADIO') problems.push(`${at}options${index(i)}.url can only be set on RADIO options`);
   }
-  if (def.dataType !== 'FILE_UPLOAD') {
+  if (dataType !== 'FILE_UPLOAD') {
     if (def.acceptedFormats !== undefined) problems.push(`${at}acceptedFormats can only be set on a FILE_UPLOAD field`);
     if (def.maxFileLimit !== undefined) problems.push(`${at}maxFileLimit can only be set on a FILE_UPLOAD field`);
-  } else if (def.maxFileLimit !== undefined && (!Number.isInteger(def.maxFileLimit) || def.maxFileLimit < 1 || def.maxFileLimit > FILE_LIMIT_MAX)) {
+  } else if (typeof def.maxFileLimit === 'number' && (!Number.isInteger(def.maxFileLimit) || def.maxFileLimit < 1 || def.maxFileLimit > FILE_LIMIT_MAX)) {
     problems.push(`${at}maxFileLimit must be a whole number from 1 to ${FILE_LIMIT_MAX}`);
   }
-  if (def.allowCustomOption !== undefined && def.dataType !== 'RADIO') problems.push(`${at}allowCustomOption can only be set on a RADIO field`);
-  if (def.unique && !UNIQUE_TYPES.has(def.dataType)) problems.push(`${at}unique can only be set on a ${[...UNIQUE_TYPES].join(', ')} field`);
+  if (def.allowCustomOption !== undefined && dataType !== 'RADIO') problems.push(`${at}allowCustomOption can only be set on a RADIO field`);
+  if (def.unique === true && !UNIQUE_TYPES.has(dataType)) problems.push(`${at}unique can only be set on a ${[...UNIQUE_TYPES].join(', ')} field`);
   return problems;
 }
 

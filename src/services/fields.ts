@@ -29,6 +29,12 @@ export interface UpdateFieldInput {
   maxFileLimit?: number;
 }
 
+/** The short name a field key gives within its object (the spec's singular `custom_object.` read as plural); '' when it is not of the object. */
+function shortFieldName(object: ObjectSchema, fieldKey: string): string {
+  const key = fieldKey.startsWith('custom_object.') ? `${CUSTOM_PREFIX}${fieldKey.slice('custom_object.'.length)}` : fieldKey;
+  return key.startsWith(`${object.key}.`) ? key.slice(object.key.length + 1) : '';
+}
+
 /** The keys a field's values take in records: its short key, or one per option of a TEXTBOX_LIST. */
 export function propertyKeysOf(field: SchemaField): string[] {
   return field.dataType === 'TEXTBOX_LIST' ? field.options.map((o) => `${field.key}.${o.key}`) : [field.key];
@@ -55,19 +61,43 @@ export class FieldService {
     return { object, fields: object.fields.filter((f) => !f.standard), folders: object.folders };
   }
 
-  async create(principal: Principal, input: CreateFieldInput): Promise<{ field: SchemaField; object: ObjectSchema }> {
-    const object = await fieldObject(this.schemas, principal, input.objectKey);
-    const fieldKey = input.fieldKey.startsWith('custom_object.') ? `${CUSTOM_PREFIX}${input.fieldKey.slice('custom_object.'.length)}` : input.fieldKey;
-    const prefix = `${object.key}.`;
+  /**
+   * The rule problems of a create-field body beyond its schema. Parts of the wrong type are
+   * skipped (the schema reports them), so both lists can make one answer; an object that cannot
+   * be resolved adds none (its own error answers once the body is valid).
+   */
+  async createProblems(principal: Principal, input: { [K in keyof CreateFieldInput]?: unknown }): Promise<string[]> {
+    if (typeof input.objectKey !== 'string') return definitionProblems(input, '');
+    let object: ObjectSchema;
+    try {
+      object = await fieldObject(this.schemas, principal, input.objectKey);
+    } catch {
+      return definitionProblems(input, '');
+    }
+    return this.ruleProblems(object, input);
+  }
+
+  private ruleProblems(object: ObjectSchema, input: { [K in keyof CreateFieldInput]?: unknown }): string[] {
     const problems: string[] = [];
-    const name = fieldKey.startsWith(prefix) ? fieldKey.slice(prefix.length) : '';
-    if (!FIELD_NAME.test(name)) problems.push(`fieldKey must be ${prefix}<key>, the key lowercase letters, digits and underscores`);
+    if (typeof input.fieldKey === 'string' && !FIELD_NAME.test(shortFieldName(object, input.fieldKey))) {
+      problems.push(`fieldKey must be ${object.key}.<key>, the key lowercase letters, digits and underscores`);
+    }
     problems.push(...definitionProblems(input, ''));
-    if (!object.folders.some((f) => f.id === input.parentId)) problems.push(`parentId ${input.parentId} is not a folder of ${object.key}`);
-    if (input.unique && object.fields.filter((f) => f.unique).length >= MAX_UNIQUE_FIELDS) {
+    if (typeof input.parentId === 'string' && !object.folders.some((f) => f.id === input.parentId)) {
+      problems.push(`parentId ${input.parentId} is not a folder of ${object.key}`);
+    }
+    if (input.unique === true && object.fields.filter((f) => f.unique).length >= MAX_UNIQUE_FIELDS) {
       problems.push(`unique: ${object.key} already has ${MAX_UNIQUE_FIELDS} unique fields, the most an object can have`);
     }
+    return problems;
+  }
+
+  async create(principal: Principal, input: CreateFieldInput): Promise<{ field: SchemaField; object: ObjectSchema }> {
+    const object = await fieldObject(this.schemas, principal, input.objectKey);
+    const problems = this.ruleProblems(object, input);
     if (problems.length) throw errors.validation(problems);
+    const name = shortFieldName(object, input.fieldKey);
+    const fieldKey = `${object.key}.${name}`;
     if (object.fieldsByKey.has(name)) {
       throw new ApiError(400, `A field with key ${fieldKey} already exists`);
     }
@@ -105,16 +135,18 @@ export class FieldService {
     const { field } = await this.get(principal, id);
     if (field.standard) throw new ApiError(400, `${field.fieldKey} is a standard field and cannot be changed`);
     const dataType: DataType = field.dataType;
-    const problems = definitionProblems({ dataType, options: input.options, acceptedFormats: input.acceptedFormats, maxFileLimit: input.maxFileLimit }, '');
-    let options = field.options;
+    // Options left out keep the field's own; options sent get their keys (made from labels when absent) checked whole.
+    const options = input.options === undefined ? field.options : normaliseOptions(input.options);
+    const problems = definitionProblems(
+      { dataType, options: input.options === undefined && !OPTION_TYPES.has(dataType) ? undefined : options, acceptedFormats: input.acceptedFormats, maxFileLimit: input.maxFileLimit },
+      '',
+    );
     if (input.options !== undefined && OPTION_TYPES.has(dataType)) {
-      options = normaliseOptions(input.options);
       const keys = new Set(options.map((o) => o.key));
-      if (keys.size !== options.length) problems.push('options must not list an option key twice');
       const missing = field.options.filter((o) => !keys.has(o.key)).map((o) => o.key);
       if (missing.length) problems.push(`options must keep every existing option; missing: ${missing.join(', ')}`);
     }
-    if (problems.length) throw errors.validation([...new Set(problems)]);
+    if (problems.length) throw errors.validation(problems);
     try {
       await this.store.updateField(id, {
         name: input.name ?? field.name,

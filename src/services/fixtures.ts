@@ -206,7 +206,9 @@ class Context {
         this.problem(`${opath}.primaryDisplayProperty`, `${primary} is ${primaryField.dataType}; the primary display property must be TEXT or NUMERICAL`);
       }
       row.primaryDisplayProperty = primary ?? '';
-      row.searchableProperties = this.searchable(o.searchableProperties ?? (primary ? [primary] : []), `${opath}.searchableProperties`, entry);
+      if (primary !== undefined || o.searchableProperties !== undefined) {
+        row.searchableProperties = this.searchable(o.searchableProperties ?? [primary!], `${opath}.searchableProperties`, entry);
+      }
     }
 
     for (const { row, folders, fields } of objects.values()) {
@@ -262,7 +264,7 @@ class Context {
         this.problem(`${fpath}.fieldKey`, `${f.fieldKey} is already a field of ${objectKey}`);
         continue;
       }
-      this.problems.push(...definitionProblems(f, `${fpath}.`));
+      this.problems.push(...definitionProblems(f, `${fpath}.`, (i) => `[${i}]`));
       if (f.parentId !== undefined && !entry.folders.some((folder) => folder.id === f.parentId)) {
         this.problem(`${fpath}.parentId`, `${f.parentId} is not a folder of ${objectKey}`);
       }

@@ -38,16 +38,11 @@ export class ObjectService {
   }
 
   async create(principal: Principal, input: CreateObjectInput): Promise<ObjectSchema> {
-    const problems: string[] = [];
-    const key = input.key.startsWith(CUSTOM_PREFIX) ? input.key : `${CUSTOM_PREFIX}${input.key}`;
-    if (!CUSTOM_OBJECT_KEY.test(key)) problems.push('key must be lowercase letters, digits and underscores, optionally prefixed with custom_objects.');
-    const primary = input.primaryDisplayPropertyDetails;
-    const fieldName = primary.key.startsWith(`${key}.`) ? primary.key.slice(key.length + 1) : primary.key;
-    if (!FIELD_NAME.test(fieldName)) {
-      problems.push(`primaryDisplayPropertyDetails.key must be ${key}.<key>, the key lowercase letters, digits and underscores`);
-    }
-    if (primary.dataType !== 'TEXT' && primary.dataType !== 'NUMERICAL') problems.push('primaryDisplayPropertyDetails.dataType must be one of the following values: TEXT, NUMERICAL');
+    const problems = createObjectProblems(input);
     if (problems.length) throw errors.validation(problems);
+    const key = fullObjectKey(input.key);
+    const primary = input.primaryDisplayPropertyDetails;
+    const fieldName = primaryFieldName(key, primary.key);
     const dataType = primary.dataType === 'NUMERICAL' ? 'NUMERICAL' : 'TEXT';
 
     const now = new Date().toISOString();
@@ -144,6 +139,24 @@ export class ObjectService {
       this.schemas.clear();
     }
   }
+}
+
+const fullObjectKey = (key: string): string => (key.startsWith(CUSTOM_PREFIX) ? key : `${CUSTOM_PREFIX}${key}`);
+const primaryFieldName = (objectKey: string, key: string): string => (key.startsWith(`${objectKey}.`) ? key.slice(objectKey.length + 1) : key);
+
+/**
+ * The rule problems of a create-object body beyond its schema: the key formats. Parts of the wrong
+ * type are skipped (the schema reports them), so both lists can make one answer.
+ */
+export function createObjectProblems(input: { key?: unknown; primaryDisplayPropertyDetails?: unknown }): string[] {
+  const problems: string[] = [];
+  const key = typeof input.key === 'string' ? fullObjectKey(input.key) : undefined;
+  if (key !== undefined && !CUSTOM_OBJECT_KEY.test(key)) problems.push('key must be lowercase letters, digits and underscores, optionally prefixed with custom_objects.');
+  const primary = input.primaryDisplayPropertyDetails as { key?: unknown } | undefined;
+  if (typeof primary?.key === 'string' && !FIELD_NAME.test(primaryFieldName(key ?? CUSTOM_PREFIX, primary.key))) {
+    problems.push(`primaryDisplayPropertyDetails.key must be ${key ?? 'custom_objects.<object>'}.<key>, the key lowercase letters, digits and underscores`);
+  }
+  return problems;
 }
 
 /** The object a custom-fields request addresses: a custom object or business, never contact or opportunity. */

@@ -139,7 +139,6 @@ export class RecordService {
   async update(principal: Principal, schemaKey: string, id: string, input: UpdateRecordInput): Promise<string> {
     const object = await this.recordObject(principal, schemaKey);
     const people = await this.peopleProblems(principal, object, input.owner, input.followers);
-    if (people.length) throw errors.validation(people);
     let updated: RecordRow | undefined;
     try {
       updated = await this.store.updateRecord(
@@ -148,7 +147,7 @@ export class RecordService {
         (current) => {
           // Runs inside the store's transaction, on the record as it is now: a refusal here rolls it back.
           const patched = input.properties === undefined ? { values: current.properties, problems: [] } : applyPropertyPatch(object.fieldsByKey, object.key, current.properties, input.properties, 'properties');
-          if (patched.problems.length) throw errors.validation(patched.problems);
+          if (people.length || patched.problems.length) throw errors.validation([...people, ...patched.problems]);
           const now = new Date().toISOString();
           return {
             ...current,

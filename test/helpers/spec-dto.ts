@@ -17,11 +17,16 @@ function withProperty(schema: Schema, name: string, value: Schema): Schema {
  * Known errors of the spec, corrected as CONTRACT.md decides, so the DTOs can check real answers:
  * `properties` of a record is an object, not a string; an object schema's `type` is a string
  * (USER_DEFINED / SYSTEM_DEFINED), not an object; the folders listed with an object's custom
- * fields are folders (ICustomFieldFolder), not fields.
+ * fields are folders (ICustomFieldFolder), not fields; a field's dataType may be EMAIL (the create
+ * DTO has it, the field DTO forgot it).
  */
 function correct(name: string, schema: Schema): Schema {
   if (name === 'IRecordSchema' || name === 'RecordResponseDTO') return withProperty(schema, 'properties', { type: 'object' });
   if (name === 'ICustomObjectSchema') return withProperty(schema, 'type', { type: 'string', enum: ['USER_DEFINED', 'SYSTEM_DEFINED'] });
+  if (name === 'ICustomField') {
+    const dataType = (schema.properties as Record<string, Schema>).dataType!;
+    return withProperty(schema, 'dataType', { ...dataType, enum: [...(dataType.enum as string[]), 'EMAIL'] });
+  }
   if (name === 'CustomFieldsResponseDTO') {
     return withProperty(schema, 'folders', { type: 'array', items: { $ref: '#/components/schemas/ICustomFieldFolder' } });
   }

@@ -2,6 +2,7 @@ import type { Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../../services/container.js';
 import { checkBodyLocation } from '../auth.js';
+import { refuseInvalidBody } from '../combined-validation.js';
 import { fieldDto, folderDto } from '../dto.js';
 import { ObjectIdParams, RequiredLocationQuery, ShortIdParams } from '../schemas/common.js';
 import {
@@ -23,8 +24,9 @@ const WRITE = { scope: 'locations/customFields.write' } as const;
 export function customFieldRoutes(app: FastifyInstance, { fields }: Services): void {
   app.post<{ Body: CreateFieldBody }>(
     '/custom-fields/',
-    { schema: { body: CreateFieldBody, response: { 201: FieldResponse } }, config: WRITE, preValidation: checkBodyLocation },
+    { schema: { body: CreateFieldBody, response: { 201: FieldResponse } }, config: WRITE, preValidation: checkBodyLocation, attachValidation: true },
     async (request, reply) => {
+      await refuseInvalidBody(request, (body) => fields.createProblems(request.principal, body));
       const { field, object } = await fields.create(request.principal, request.body);
       return reply.code(201).send({ field: fieldDto(field, object) });
     },

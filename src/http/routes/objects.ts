@@ -1,6 +1,8 @@
 import type { Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../../services/container.js';
+import { createObjectProblems } from '../../services/objects.js';
+import { refuseInvalidBody } from '../combined-validation.js';
 import { checkBodyLocation } from '../auth.js';
 import { fieldDto, objectDto } from '../dto.js';
 import { ObjectIdParams, RequiredLocationQuery } from '../schemas/common.js';
@@ -39,8 +41,12 @@ export function objectRoutes(app: FastifyInstance, { objects }: Services): void 
       schema: { body: CreateObjectBody, response: { 201: ObjectResponse } },
       config: { scope: 'objects/schema.write' },
       preValidation: checkBodyLocation,
+      attachValidation: true,
     },
-    async (request, reply) => reply.code(201).send({ object: objectDto(await objects.create(request.principal, request.body)) }),
+    async (request, reply) => {
+      await refuseInvalidBody(request, createObjectProblems);
+      return reply.code(201).send({ object: objectDto(await objects.create(request.principal, request.body)) });
+    },
   );
 
   app.put<{ Params: Static<typeof ObjectKeyParams>; Body: UpdateObjectBody }>(

@@ -530,8 +530,10 @@ export class SqliteStore implements Store {
 
   async deleteRecord(objectId: string, id: string): Promise<boolean> {
     const remove = this.db.transaction(() => {
-      this.stmts.deleteUniqueOfRecord.run(id);
-      return this.stmts.deleteRecord.run(id, objectId).changes > 0;
+      // Only a record of this object is deleted; its unique values go with it (and only then).
+      const deleted = this.stmts.deleteRecord.run(id, objectId).changes > 0;
+      if (deleted) this.stmts.deleteUniqueOfRecord.run(id);
+      return deleted;
     });
     return remove.immediate();
   }
