@@ -5,6 +5,8 @@ import { checkProperties } from './field-types.js';
 import { MAX_FOLLOWERS, MAX_OWNERS } from './limits.js';
 import { applyPropertyPatch } from './property-updates.js';
 import type { ObjectSchema, SchemaRegistry } from './schema-registry.js';
+import { parseSearch, searchAfterOf } from './search.js';
+import type { SearchBody } from '../http/schemas/search.js';
 import { BUSINESS, UNSERVED_KEYS } from './standard-objects.js';
 import type { Principal } from './tokens.js';
 
@@ -165,6 +167,14 @@ export class RecordService {
     }
     if (!updated) throw errors.recordNotFound();
     return recordJson(toRaw(updated), object);
+  }
+
+  /** `POST /objects/{schemaKey}/records/search`: the answer body, `{records, total}`, ready to send. */
+  async searchJson(principal: Principal, schemaKey: string, body: SearchBody): Promise<string> {
+    const object = await this.recordObject(principal, schemaKey);
+    const { records, total } = await this.store.searchRecords(parseSearch(object, body));
+    const items = records.map((r) => recordObjectJson(r, object, `,"searchAfter":${JSON.stringify(searchAfterOf(r))}`));
+    return `{"records":[${items.join(',')}],"total":${total}}`;
   }
 
   async delete(principal: Principal, schemaKey: string, id: string): Promise<void> {

@@ -1,4 +1,5 @@
 import type { DataType, FieldOption, PropertyValue } from '../services/field-types.js';
+import type { SearchPlan } from '../services/search-plan.js';
 
 /**
  * The storage interface. Every method is one atomic unit: a write either happens whole or not
@@ -115,6 +116,11 @@ export interface RawRecord {
   lastUpdatedByJson: string;
 }
 
+export interface SearchResult {
+  total: number;
+  records: Array<RawRecord & { sortValues: Array<string | number | null> }>;
+}
+
 /** Everything a database holds, in insertion order: what fixtures load and what export writes. */
 export interface Dataset {
   locations: LocationRow[];
@@ -228,4 +234,11 @@ export interface Store {
    */
   updateRecord(objectId: string, id: string, apply: (current: RecordRow) => RecordRow, uniqueKeys: readonly string[]): Promise<RecordRow | undefined>;
   deleteRecord(objectId: string, id: string): Promise<boolean>;
+
+  /**
+   * The records a search plan selects, in its order, one page of them, with each record's sort
+   * values (timestamps as epoch ms, money as its number, a missing property as null) and the
+   * number of all matches.
+   */
+  searchRecords(plan: SearchPlan): Promise<SearchResult>;
 }

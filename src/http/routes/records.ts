@@ -5,6 +5,7 @@ import { checkBodyLocation } from '../auth.js';
 import { locationInBody, locationInQuery, locationNowhere } from '../location-placement.js';
 import { LocationQuery } from '../schemas/common.js';
 import { CreateRecordBody, ObjectRecordsParams, RecordDeleteResponse, RecordParams, UpdateRecordBody } from '../schemas/records.js';
+import { SearchBodySchema, type SearchBody } from '../schemas/search.js';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
@@ -32,6 +33,20 @@ export function recordRoutes(app: FastifyInstance, { records }: Services): void 
     },
     async (request, reply) => {
       const body = await records.create(request.principal, request.params.schemaKey, request.body);
+      return reply.code(201).type(JSON_TYPE).send(body);
+    },
+  );
+
+  // 201, as the real service answers a search (the spec says 200).
+  app.post<{ Params: ObjectRecordsParams; Body: SearchBody }>(
+    '/objects/:schemaKey/records/search',
+    {
+      schema: { params: ObjectRecordsParams, body: SearchBodySchema },
+      config: { scope: 'objects/record.readonly' },
+      preValidation: checkBodyLocation,
+    },
+    async (request, reply) => {
+      const body = await records.searchJson(request.principal, request.params.schemaKey, request.body);
       return reply.code(201).type(JSON_TYPE).send(body);
     },
   );

@@ -10,15 +10,11 @@
 import type Database from 'better-sqlite3';
 import type { DataType } from '../../services/field-types.js';
 import type { Condition, Leaf, SearchPlan, SortKey, Target } from '../../services/search-plan.js';
-import type { RawRecord } from '../store.js';
+import type { SearchResult } from '../store.js';
 
 export type SortValue = string | number | null;
 /** A found record with the values it was sorted by, in `searchAfter` form (timestamps as epoch ms). */
-export type SearchHit = RawRecord & { sortValues: SortValue[] };
-export interface SearchResult {
-  total: number;
-  records: SearchHit[];
-}
+export type SearchHit = SearchResult['records'][number];
 
 const OBJECT_ID = /^[0-9a-f]{24}$/;
 const FIELD_ID = /^[A-Za-z0-9]{20}$/;
@@ -198,19 +194,24 @@ function whereOf(sql: Sql, plan: SearchPlan, withAfter: boolean): string {
   return parts.join(' AND ');
 }
 
-function pageSql(plan: SearchPlan): Sql & { text: string } {
-  const sql = new Sql();
-  const sortCols = plan.sort.map((s) => sql.scalar(s.target));
-  const where = whereOf(sql, plan, true);
-  const order = sql.orderBy(plan.sort);
-  const limit = `LIMIT ${sql.bind(plan.limit)} OFFSET ${sql.bind(plan.offset)}`;
-  const cols = [RECORD_COLUMNS, ...sortCols].join(', ');
-  return Object.assign(sql, { text: `SELECT ${cols} FROM records WHERE ${where} ORDER BY ${order} ${limit}` });
+export interface CompiledQuery {
+  sql: string;
+  params: Record<string, unknown>;
 }
 
-function countSql(plan: SearchPlan): Sql & { text: string } {
-  const sql = new Sql();
-  return Object.assign(sql, { text: `SELECT count(*) FROM records WHERE ${whereOf(sql, plan, false)}` });
+/** The SQL of a plan: the page (records, then one column per sort key) and the total. Exported for tests and logs. */
+export function compileSearch(plan: SearchPlan): { page: CompiledQuery; count: CompiledQuery } {
+  const page = new Sql();
+  const sortCols = plan.sort.map((s) => page.scalar(s.target));
+  const where = whereOf(page, plan, true);
+  const order = page.orderBy(plan.sort);
+  const limit = `LIMIT ${page.bind(plan.limit)} OFFSET ${page.bind(plan.offset)}`;
+  const cols = [RECORD_COLUMNS, ...sortCols].join(', ');
+  const count = new Sql();
+  return {
+    page: { sql: `SELECT ${cols} FROM records WHERE ${where} ORDER BY ${order} ${limit}`, params: page.params },
+    count: { sql: `SELECT count(*) FROM records WHERE ${whereOf(count, plan, false)}`, params: count.params },
+  };
 }
 
 /** A sort value as a record's `searchAfter` carries it: a timestamp as epoch ms. */
@@ -226,11 +227,10 @@ export class SqliteSearch {
   constructor(private readonly db: Database.Database) {}
 
   search(plan: SearchPlan): SearchResult {
-    const page = pageSql(plan);
-    const count = countSql(plan);
+    const { page, count } = compileSearch(plan);
     const run = this.db.transaction((): SearchResult => {
-      const rows = this.statement(page.text).raw().all(page.params) as unknown[][];
-      const total = this.statement(count.text).pluck().get(count.params) as number;
+      const rows = this.statement(page.sql).raw().all(page.params) as unknown[][];
+      const total = this.statement(count.sql).pluck().get(count.params) as number;
       return {
         total,
         records: rows.map((r) => ({
@@ -251,8 +251,8 @@ export class SqliteSearch {
 
   /** SQLite's plan for the page query (`EXPLAIN QUERY PLAN` details): to check which indexes a search uses. */
   explain(plan: SearchPlan): string[] {
-    const page = pageSql(plan);
-    return (this.db.prepare(`EXPLAIN QUERY PLAN ${page.text}`).all(page.params) as Array<{ detail: string }>).map((r) => r.detail);
+    const { page } = compileSearch(plan);
+    return (this.db.prepare(`EXPLAIN QUERY PLAN ${page.sql}`).all(page.params) as Array<{ detail: string }>).map((r) => r.detail);
   }
 
   private statement(text: string): Database.Statement {
@@ -293,6 +293,17 @@ export function createFieldIndex(db: Database.Database, objectId: string, field:
   const path = jsonPath(field.key, field.dataType === 'MONETORY');
   db.exec(`CREATE INDEX IF NOT EXISTS "${name}" ON records (json_extract(properties, '${path}'), id) WHERE object_id = '${objectId}'`);
   return true;
+}
+
+/**
+ * Refreshes the planner's statistics of the records table and its indexes. Without them SQLite
+ * guesses that `object_id = ?` is as selective as `<field> = ?` and often prefers the object's
+ * timestamp index, which saves a sort but reads every record of the object. Sampled
+ * (analysis_limit), so it costs milliseconds, not a scan of the table.
+ */
+export function analyzeRecords(db: Database.Database): void {
+  db.pragma('analysis_limit = 1000');
+  db.exec('ANALYZE records');
 }
 
 /** Drops a field's index, if there is one. */

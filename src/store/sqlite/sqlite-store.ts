@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { DataType, FieldOption } from '../../services/field-types.js';
+import type { SearchPlan } from '../../services/search-plan.js';
 import {
   StoreError,
   type Dataset,
@@ -15,11 +16,13 @@ import {
   type ObjectType,
   type RawRecord,
   type RecordRow,
+  type SearchResult,
   type Store,
   type TokenKind,
   type TokenRow,
 } from '../store.js';
 import { MIGRATIONS } from './migrations.js';
+import { analyzeRecords, createFieldIndex, dropFieldIndex, SqliteSearch } from './search.js';
 
 /** How long a writer waits for another process's write lock (the CLI beside a running server). */
 const BUSY_TIMEOUT_MS = 5_000;
@@ -165,7 +168,9 @@ export function openSqliteStore(path: string): SqliteStore {
     db.close();
     throw err;
   }
-  return new SqliteStore(db);
+  const store = new SqliteStore(db);
+  store.indexAllFields();
+  return store;
 }
 
 function migrate(db: Database.Database): void {
@@ -185,8 +190,10 @@ function migrate(db: Database.Database): void {
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   private readonly stmts;
+  private readonly searcher: SqliteSearch;
 
   constructor(private readonly db: Database.Database) {
+    this.searcher = new SqliteSearch(db);
     // Optimization: every statement is prepared once here, never per call.
     this.stmts = {
       getMeta: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
@@ -241,6 +248,8 @@ export class SqliteStore implements Store {
            searchable_properties = @searchableProperties, updated_at = @updatedAt WHERE id = @id`,
       ),
       fieldKeysOf: db.prepare<[string], string>('SELECT field_key FROM fields WHERE object_id = ? ORDER BY created_at, rowid').pluck(),
+      fieldIdsOf: db.prepare<[string], string>('SELECT id FROM fields WHERE object_id = ?').pluck(),
+      fieldsWithObjectKey: db.prepare<[], Row>('SELECT f.id, f.object_id, f.field_key, f.data_type, o.key AS object_key FROM fields f JOIN objects o ON o.id = f.object_id'),
       deleteRecordsOf: db.prepare('DELETE FROM records WHERE object_id = ?'),
       deleteFieldsOf: db.prepare('DELETE FROM fields WHERE object_id = ?'),
       deleteFoldersOf: db.prepare('DELETE FROM folders WHERE object_id = ?'),
@@ -277,6 +286,26 @@ export class SqliteStore implements Store {
         )
         .raw(),
     };
+  }
+
+  /**
+   * Makes sure every field that can have a search index has one, and that the planner has
+   * statistics to choose it. Idempotent: cheap on every start.
+   */
+  indexAllFields(): void {
+    const run = this.db.transaction(() => {
+      for (const r of this.stmts.fieldsWithObjectKey.all()) this.indexField(r);
+      analyzeRecords(this.db);
+    });
+    run.immediate();
+  }
+
+  private indexField(r: Row): void {
+    createFieldIndex(this.db, str(r.object_id), { id: str(r.id), key: str(r.field_key).slice(str(r.object_key).length + 1), dataType: r.data_type as DataType });
+  }
+
+  private indexFieldRow(f: FieldRow, objectKey: string): void {
+    this.indexField({ id: f.id, object_id: f.objectId, field_key: f.fieldKey, data_type: f.dataType, object_key: objectKey });
   }
 
   async close(): Promise<void> {
@@ -325,6 +354,9 @@ export class SqliteStore implements Store {
         s.insertRecord.run(recordParams(r));
         this.indexUnique(r, uniqueKeysOf.get(r.objectId) ?? []);
       }
+      // Indexes after the rows: one sorted build is faster than growing them row by row.
+      for (const r of s.fieldsWithObjectKey.all()) this.indexField(r);
+      analyzeRecords(this.db);
       s.bumpRevision.run();
     });
     load.immediate();
@@ -391,7 +423,10 @@ export class SqliteStore implements Store {
       if (this.stmts.countCustom.get(object.locationId)! >= maxCustomObjects) throw new StoreError('limit', 'custom object limit reached');
       this.stmts.insertObject.run(objectParams(object));
       for (const f of folders) this.stmts.insertFolder.run(f);
-      for (const f of fields) this.stmts.insertField.run(fieldParams(f));
+      for (const f of fields) {
+        this.stmts.insertField.run(fieldParams(f));
+        this.indexFieldRow(f, object.key);
+      }
     });
   }
 
@@ -409,6 +444,7 @@ export class SqliteStore implements Store {
     return this.schemaChange(() => {
       if (!this.stmts.objectById.get(id)) return undefined;
       const keys = this.stmts.fieldKeysOf.all(id);
+      for (const fieldId of this.stmts.fieldIdsOf.all(id)) dropFieldIndex(this.db, fieldId);
       this.stmts.deleteUniqueOfObject.run(id);
       this.stmts.deleteRecordsOf.run(id);
       this.stmts.deleteFieldsOf.run(id);
@@ -437,7 +473,14 @@ export class SqliteStore implements Store {
   }
 
   async insertField(field: FieldRow): Promise<void> {
-    this.schemaChange(() => this.stmts.insertField.run(fieldParams(field)));
+    this.schemaChange(() => {
+      this.stmts.insertField.run(fieldParams(field));
+      const object = this.stmts.objectById.get(field.objectId);
+      if (object) {
+        this.indexFieldRow(field, str(object.key));
+        analyzeRecords(this.db);
+      }
+    });
   }
 
   async updateField(id: string, patch: FieldPatch): Promise<FieldRow | undefined> {
@@ -463,6 +506,7 @@ export class SqliteStore implements Store {
         this.stmts.setSearchable.run(JSON.stringify(searchable.length ? searchable : [object.primaryDisplayProperty]), object.id);
       }
       this.stmts.deleteField.run(id);
+      dropFieldIndex(this.db, id);
       return true;
     });
   }
@@ -492,6 +536,10 @@ export class SqliteStore implements Store {
         throw err;
       }
     }
+  }
+
+  async searchRecords(plan: SearchPlan): Promise<SearchResult> {
+    return this.searcher.search(plan);
   }
 
   async getRecord(objectId: string, id: string): Promise<RecordRow | undefined> {
