@@ -1,12 +1,13 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { KEEP_ALIVE_TIMEOUT_MS, REQUEST_TIMEOUT_MS, type Config } from './config.js';
+import { errors } from './errors.js';
 import { installAuth } from './http/auth.js';
 import { clientErrorHandler, frameworkErrors, installErrorHandler } from './http/error-handler.js';
 import { customFieldRoutes } from './http/routes/custom-fields.js';
 import { objectRoutes } from './http/routes/objects.js';
 import { recordRoutes } from './http/routes/records.js';
 import { createServices, watchRevisions, type Services } from './services/container.js';
-import { openSqliteStore } from './store/sqlite/sqlite-store.js';
+import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
 
 export interface BuildOptions {
@@ -26,24 +27,38 @@ declare module 'fastify' {
 /** Headers that carry secrets: never in the log. */
 const REDACT = ['req.headers.authorization', 'req.headers.cookie'];
 
+/** Whether a parsed JSON value holds a NUL character in any string or key. */
+function holdsNul(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('\u0000');
+  if (Array.isArray(value)) return value.some(holdsNul);
+  if (typeof value === 'object' && value !== null) return Object.entries(value).some(([k, v]) => k.includes('\u0000') || holdsNul(v));
+  return false;
+}
+
 /**
- * An empty body sent as application/json (curl and some clients do so on DELETE) is no body, as
- * for the real service; anything else goes through Fastify's own parser, prototype poisoning
- * refused.
+ * JSON bodies. An empty one (curl and some clients send it on DELETE) is no body, as for the real
+ * service; anything else goes through Fastify's own parser, prototype poisoning refused. A NUL
+ * character in any string is refused here, once for every route and store: PostgreSQL cannot
+ * store it, and no field type means it.
  */
-function acceptEmptyJsonBodies(app: FastifyInstance): void {
+function jsonBodies(app: FastifyInstance): void {
   const parse = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    if (body === '') done(null, undefined);
-    else parse(request, body as string, done);
+    const text = body as string;
+    if (text === '') return done(null, undefined);
+    parse(request, text, (err, value) => {
+      // JSON can only spell NUL as an escape, so the scan runs only when one is there.
+      if (!err && text.includes('\\u0000') && holdsNul(value)) return done(errors.nulCharacter() as never, undefined);
+      done(err as never, value);
+    });
   });
 }
 
 /** Builds the application over a store. It never listens: `server.ts` does that; tests use it as it is. */
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
   const ownStore = options.store === undefined;
-  const store = options.store ?? openSqliteStore(config.database);
+  const store = options.store ?? (await openStore(config.database, { schema: config.databaseSchema }));
   let services: Services;
   try {
     services = await createServices(store);
@@ -64,13 +79,13 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     ajv: {
       // NestJS-like DTO validation: every problem reported, unknown properties refused (not
       // silently removed), and no type coercion of what the client sent.
-      customOptions: { allErrors: true, removeAdditional: false, coerceTypes: false, useDefaults: true, verbose: true },
+      customOptions: { allErrors: true, removeAdditional: false, coerceTypes: false, useDefaults: true, verbose: true, allowUnionTypes: true },
     },
   });
 
   app.decorate('services', services);
   installErrorHandler(app);
-  acceptEmptyJsonBodies(app);
+  jsonBodies(app);
   await app.register(async (api) => {
     installAuth(api, services.tokens, config.versions);
     recordRoutes(api, services);

@@ -19,8 +19,10 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export interface Config {
   readonly host: string;
   readonly port: number;
-  /** Path of the SQLite file. */
+  /** Path of the SQLite file, or a `postgres://` URL. */
   readonly database: string;
+  /** PostgreSQL schema of the tables (`public` unless set). */
+  readonly databaseSchema: string;
   /** Values of the `Version` header that are accepted. */
   readonly versions: readonly string[];
   readonly logLevel: LogLevel;
@@ -34,13 +36,14 @@ export interface ConfigInput {
   host?: string;
   port?: string | number;
   database?: string;
+  databaseSchema?: string;
   versions?: string;
   logLevel?: string;
 }
 
 /**
  * One place where flags, environment and defaults become a frozen Config; flags win over the
- * environment (`HOST`, `PORT`, `DATABASE`, `VERSIONS`, `LOG_LEVEL`).
+ * environment (`HOST`, `PORT`, `DATABASE`, `DATABASE_SCHEMA`, `VERSIONS`, `LOG_LEVEL`).
  */
 export function loadConfig(flags: ConfigInput = {}, env: NodeJS.ProcessEnv = process.env): Config {
   const host = flags.host ?? env.HOST ?? '127.0.0.1';
@@ -56,7 +59,8 @@ export function loadConfig(flags: ConfigInput = {}, env: NodeJS.ProcessEnv = pro
   return Object.freeze({
     host,
     port,
-    database: database === ':memory:' ? database : resolve(database),
+    database: database === ':memory:' || /^postgres(ql)?:\/\//.test(database) ? database : resolve(database),
+    databaseSchema: flags.databaseSchema ?? env.DATABASE_SCHEMA ?? 'public',
     versions: Object.freeze(versions),
     logLevel: logLevel as LogLevel,
     bodyLimit: BODY_LIMIT_BYTES,

@@ -3,7 +3,7 @@ import { ConfigError, loadConfig } from '../config.js';
 import { createServices } from '../services/container.js';
 import { prepareFixture, type IssuedToken } from '../services/fixtures.js';
 import { startServer } from '../server.js';
-import { openSqliteStore } from '../store/sqlite/sqlite-store.js';
+import { openStore } from '../store/open-store.js';
 import { StoreError, type Store } from '../store/store.js';
 import { parseFlags, UsageError } from './usage.js';
 
@@ -14,7 +14,9 @@ Starts the API server.
 Options:
   --host HOST        address to listen on (env HOST; default 127.0.0.1)
   --port PORT        port to listen on (env PORT; default 8080; 0 picks a free one)
-  --db PATH          SQLite database file, created when absent (env DATABASE; default ./data/ghl-objects.db)
+  --db PATH|URL      SQLite database file, created when absent, or a postgres:// URL
+                     (env DATABASE; default ./data/ghl-objects.db)
+  --db-schema NAME   PostgreSQL schema of the tables (env DATABASE_SCHEMA; default public)
   --fixtures FILE    load this fixture file into the database before serving; refused when the
                      database already holds data, unless --reset or --keep
   --reset            with --fixtures: empty the database first
@@ -24,11 +26,13 @@ Options:
   -h, --help         show this help
 `;
 
-export function openStoreOrExplain(path: string): Store {
+export async function openStoreOrExplain(location: string, schema?: string): Promise<Store> {
   try {
-    return openSqliteStore(path);
+    return await openStore(location, { schema });
   } catch (err) {
-    throw new UsageError(`cannot open database ${path}: ${(err as Error).message}`);
+    // A URL may carry a password: only its scheme and host are named.
+    const shown = /^postgres/.test(location) ? location.replace(/\/\/[^@/]*@/, '//***@') : location;
+    throw new UsageError(`cannot open database ${shown}: ${(err as Error).message}`);
   }
 }
 
@@ -78,6 +82,7 @@ export async function serve(args: string[]): Promise<void> {
     host: { type: 'string' },
     port: { type: 'string' },
     db: { type: 'string' },
+    'db-schema': { type: 'string' },
     fixtures: { type: 'string' },
     reset: { type: 'boolean' },
     keep: { type: 'boolean' },
@@ -92,7 +97,14 @@ export async function serve(args: string[]): Promise<void> {
   if (values.reset && values.keep) throw new UsageError('--reset and --keep cannot be used together');
   let config;
   try {
-    config = loadConfig({ host: values.host, port: values.port, database: values.db, versions: values.versions, logLevel: values['log-level'] });
+    config = loadConfig({
+      host: values.host,
+      port: values.port,
+      database: values.db,
+      databaseSchema: values['db-schema'],
+      versions: values.versions,
+      logLevel: values['log-level'],
+    });
   } catch (err) {
     if (err instanceof ConfigError) throw new UsageError(err.message);
     throw err;
@@ -102,7 +114,7 @@ export async function serve(args: string[]): Promise<void> {
   // The fixture is read first, so a mistyped path creates no database.
   const doc = values.fixtures === undefined ? undefined : readFixture(values.fixtures);
   // Opened here, not only in the server, so an unreadable database is a one-line error.
-  const store = openStoreOrExplain(config.database);
+  const store = await openStoreOrExplain(config.database, config.databaseSchema);
   try {
     if (values.fixtures !== undefined) fixture = await loadFixture(store, doc, values.fixtures, { reset: values.reset ?? false, keep: values.keep ?? false });
   } finally {

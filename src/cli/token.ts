@@ -22,7 +22,8 @@ Issues a token bound to one location and prints only the token, so scripts can c
 Works while a server runs on the same database.
 
 Options:
-  --db PATH             SQLite database file (env DATABASE; default ${DEFAULT_DATABASE})
+  --db PATH|URL         SQLite database file or postgres:// URL (env DATABASE; default ${DEFAULT_DATABASE})
+  --db-schema NAME      PostgreSQL schema (env DATABASE_SCHEMA; default public)
   --location ID         the location (sub-account) the token is bound to
   --type pit|oauth      a Private Integration Token, or a Sub-Account OAuth access token (JWT)
   --scopes LIST         comma-separated scopes, of: ${SCOPES.join(', ')}
@@ -36,7 +37,8 @@ Revokes a token (a PIT or an OAuth access token). Servers on the same database r
 within a second.
 
 Options:
-  --db PATH    SQLite database file (env DATABASE; default ${DEFAULT_DATABASE})
+  --db PATH|URL      SQLite database file or postgres:// URL (env DATABASE; default ${DEFAULT_DATABASE})
+  --db-schema NAME   PostgreSQL schema (env DATABASE_SCHEMA; default public)
   -h, --help   show this help
 `;
 
@@ -47,6 +49,7 @@ function dbPath(flag: string | undefined): string {
 async function create(args: string[]): Promise<void> {
   const { values } = parseFlags(args, {
     db: { type: 'string' },
+    'db-schema': { type: 'string' },
     location: { type: 'string' },
     type: { type: 'string' },
     scopes: { type: 'string' },
@@ -68,7 +71,7 @@ async function create(args: string[]): Promise<void> {
     if (!/^\d+$/.test(values['expires-in']) || expiresIn < 1) throw new UsageError('--expires-in must be a whole number of seconds, at least 1');
   }
 
-  const store = openStoreOrExplain(dbPath(values.db));
+  const store = await openStoreOrExplain(dbPath(values.db), values['db-schema'] ?? process.env.DATABASE_SCHEMA);
   try {
     if (!(await store.getLocation(values.location))) throw new UsageError(`location ${values.location} does not exist in this database`);
     const services = await createServices(store);
@@ -81,14 +84,14 @@ async function create(args: string[]): Promise<void> {
 }
 
 async function revoke(args: string[]): Promise<void> {
-  const { values, positionals } = parseFlags(args, { db: { type: 'string' } }, true);
+  const { values, positionals } = parseFlags(args, { db: { type: 'string' }, 'db-schema': { type: 'string' } }, true);
   if (values.help) {
     process.stdout.write(REVOKE_HELP);
     return;
   }
   const [token, ...rest] = positionals;
   if (!token || rest.length) throw new UsageError('give exactly one TOKEN to revoke');
-  const store = openStoreOrExplain(dbPath(values.db));
+  const store = await openStoreOrExplain(dbPath(values.db), values['db-schema'] ?? process.env.DATABASE_SCHEMA);
   try {
     let id: string | undefined;
     if (isPit(token)) id = (await store.findTokenByHash(hashToken(token)))?.id;

@@ -1,0 +1,17 @@
+import { openPostgresStore } from './postgres/postgres-store.js';
+import { openSqliteStore } from './sqlite/sqlite-store.js';
+import type { Store } from './store.js';
+
+const POSTGRES_URL = /^postgres(ql)?:\/\//;
+
+export const isPostgresUrl = (location: string): boolean => POSTGRES_URL.test(location);
+
+export interface OpenOptions {
+  /** PostgreSQL schema holding the tables (default `public`). */
+  schema?: string;
+}
+
+/** Opens the store a `--db` value names: a `postgres://` URL, or else an SQLite file path. */
+export async function openStore(location: string, options: OpenOptions = {}): Promise<Store> {
+  return isPostgresUrl(location) ? openPostgresStore(location, { schema: options.schema }) : openSqliteStore(location);
+}
