@@ -8,6 +8,8 @@ import { objectRoutes } from './http/routes/objects.js';
 import { recordRoutes } from './http/routes/records.js';
 import { createServices, watchRevisions, type Services } from './services/container.js';
 import { openStore } from './store/open-store.js';
+import { MemoryRateLimiter, type RateLimiter } from './services/rate-limit.js';
+import { RedisRateLimiter } from './services/redis-rate-limit.js';
 import type { Store } from './store/store.js';
 
 export interface BuildOptions {
@@ -55,10 +57,17 @@ function jsonBodies(app: FastifyInstance): void {
   });
 }
 
+/** The rate limiter the config asks for: none when both limits are off, Redis when given, else memory. */
+function rateLimiter(config: Config): RateLimiter | null {
+  const limits = { burstMax: config.rateLimitBurst, burstWindowMs: config.rateLimitWindowMs, dailyMax: config.rateLimitDaily };
+  if (limits.burstMax === 0 && limits.dailyMax === 0) return null;
+  return config.redisUrl ? new RedisRateLimiter(limits, config.redisUrl) : new MemoryRateLimiter(limits);
+}
+
 /** Builds the application over a store. It never listens: `server.ts` does that; tests use it as it is. */
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
   const ownStore = options.store === undefined;
-  const store = options.store ?? (await openStore(config.database, { schema: config.databaseSchema }));
+  const store = options.store ?? (await openStore(config.database, { schema: config.databaseSchema, statementTimeoutMs: config.databaseStatementTimeoutMs }));
   let services: Services;
   try {
     services = await createServices(store);
@@ -86,8 +95,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   app.decorate('services', services);
   installErrorHandler(app);
   jsonBodies(app);
+  const limiter = rateLimiter(config);
   await app.register(async (api) => {
-    installAuth(api, services.tokens, config.versions);
+    installAuth(api, services.tokens, config.versions, limiter);
     recordRoutes(api, services);
     objectRoutes(api, services);
     customFieldRoutes(api, services);
@@ -96,6 +106,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const stopWatching = await watchRevisions(services, config.cacheRefreshMs, (err) => app.log.warn({ err }, 'cache revision check failed'));
   app.addHook('onClose', async () => {
     stopWatching();
+    await limiter?.close();
     if (ownStore) await store.close();
   });
   return app;

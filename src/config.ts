@@ -23,11 +23,22 @@ export interface Config {
   readonly database: string;
   /** PostgreSQL schema of the tables (`public` unless set). */
   readonly databaseSchema: string;
+  /**
+   * PostgreSQL: longest a statement may run (or a transaction sit idle) before the database
+   * cancels it and the request is answered 503; undefined leaves the store's default (30 s).
+   */
+  readonly databaseStatementTimeoutMs?: number;
   /** Values of the `Version` header that are accepted. */
   readonly versions: readonly string[];
   readonly logLevel: LogLevel;
   readonly bodyLimit: number;
   readonly cacheRefreshMs: number;
+  /** Rate limits (CONTRACT.md): requests per burst window and per day, 0 = off. */
+  readonly rateLimitBurst: number;
+  readonly rateLimitWindowMs: number;
+  readonly rateLimitDaily: number;
+  /** Redis shared by several processes for their rate-limit counters; null keeps them in memory. */
+  readonly redisUrl: string | null;
 }
 
 export class ConfigError extends Error {}
@@ -37,13 +48,37 @@ export interface ConfigInput {
   port?: string | number;
   database?: string;
   databaseSchema?: string;
+  databaseStatementTimeoutMs?: string | number;
   versions?: string;
   logLevel?: string;
+  rateLimitBurst?: string | number;
+  rateLimitWindowMs?: string | number;
+  rateLimitDaily?: string | number;
+  redisUrl?: string;
+}
+
+function count(name: string, value: string | number, min: number): number {
+  const text = String(value);
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < min || !Number.isSafeInteger(n)) throw new ConfigError(`${name} must be a whole number, at least ${min}, not "${text}"`);
+  return n;
+}
+
+/** `--db-statement-timeout` / DATABASE_STATEMENT_TIMEOUT_MS: whole milliseconds, at least 1; undefined when not given. */
+function statementTimeout(value: string | number | undefined): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const text = String(value);
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < 1 || n > 2_147_483_647) {
+    throw new ConfigError(`--db-statement-timeout must be a whole number of milliseconds (1-2147483647), not "${text}"`);
+  }
+  return n;
 }
 
 /**
  * One place where flags, environment and defaults become a frozen Config; flags win over the
- * environment (`HOST`, `PORT`, `DATABASE`, `DATABASE_SCHEMA`, `VERSIONS`, `LOG_LEVEL`).
+ * environment (`HOST`, `PORT`, `DATABASE`, `DATABASE_SCHEMA`, `VERSIONS`, `LOG_LEVEL`,
+ * `DATABASE_STATEMENT_TIMEOUT_MS`, `RATE_LIMIT_BURST`, `RATE_LIMIT_WINDOW_MS`, `RATE_LIMIT_DAILY`, `REDIS_URL`).
  */
 export function loadConfig(flags: ConfigInput = {}, env: NodeJS.ProcessEnv = process.env): Config {
   const host = flags.host ?? env.HOST ?? '127.0.0.1';
@@ -61,9 +96,14 @@ export function loadConfig(flags: ConfigInput = {}, env: NodeJS.ProcessEnv = pro
     port,
     database: database === ':memory:' || /^postgres(ql)?:\/\//.test(database) ? database : resolve(database),
     databaseSchema: flags.databaseSchema ?? env.DATABASE_SCHEMA ?? 'public',
+    databaseStatementTimeoutMs: statementTimeout(flags.databaseStatementTimeoutMs ?? env.DATABASE_STATEMENT_TIMEOUT_MS),
     versions: Object.freeze(versions),
     logLevel: logLevel as LogLevel,
     bodyLimit: BODY_LIMIT_BYTES,
     cacheRefreshMs: CACHE_REFRESH_MS,
+    rateLimitBurst: count('--rate-limit-burst', flags.rateLimitBurst ?? env.RATE_LIMIT_BURST ?? 100, 0),
+    rateLimitWindowMs: count('--rate-limit-window-ms', flags.rateLimitWindowMs ?? env.RATE_LIMIT_WINDOW_MS ?? 10_000, 1),
+    rateLimitDaily: count('--rate-limit-daily', flags.rateLimitDaily ?? env.RATE_LIMIT_DAILY ?? 200_000, 0),
+    redisUrl: flags.redisUrl ?? env.REDIS_URL ?? null,
   });
 }

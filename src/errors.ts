@@ -65,6 +65,7 @@ export const errors = {
   unsupportedMediaType: (type: string) => new ApiError(415, `Unsupported Media Type: ${type}`),
   badJson: (detail: string) => new ApiError(400, `Body is not valid JSON: ${detail}`),
   nulCharacter: () => new ApiError(400, 'Body strings must not contain NUL (\\u0000) characters'),
+  tooManyRequests: () => new ApiError(429, 'Too Many Requests'),
   unavailable: () => new ApiError(503, 'Service temporarily unavailable'),
   internal: () => new ApiError(500, 'Internal server error', { error: null }),
 } as const;

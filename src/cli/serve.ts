@@ -17,18 +17,27 @@ Options:
   --db PATH|URL      SQLite database file, created when absent, or a postgres:// URL
                      (env DATABASE; default ./data/ghl-objects.db)
   --db-schema NAME   PostgreSQL schema of the tables (env DATABASE_SCHEMA; default public)
+  --db-statement-timeout MS
+                     PostgreSQL: longest a statement may run, or wait for a lock, before the
+                     request is answered 503 (env DATABASE_STATEMENT_TIMEOUT_MS; default 30000)
   --fixtures FILE    load this fixture file into the database before serving; refused when the
                      database already holds data, unless --reset or --keep
   --reset            with --fixtures: empty the database first
   --keep             with --fixtures: when the database already holds data, keep it and load nothing
   --versions LIST    accepted Version header values, comma-separated (env VERSIONS; default 2021-07-28)
   --log-level LEVEL  fatal, error, warn, info, debug, trace or silent (env LOG_LEVEL; default info)
+  --rate-limit-burst N       requests per burst window, per OAuth client or integration and location
+                             (env RATE_LIMIT_BURST; default 100; 0 = off)
+  --rate-limit-window-ms MS  the burst window (env RATE_LIMIT_WINDOW_MS; default 10000)
+  --rate-limit-daily N       requests per UTC day (env RATE_LIMIT_DAILY; default 200000; 0 = off)
+  --redis URL                share rate-limit counters between processes through this Redis
+                             (env REDIS_URL; default: counters in this process)
   -h, --help         show this help
 `;
 
-export async function openStoreOrExplain(location: string, schema?: string): Promise<Store> {
+export async function openStoreOrExplain(location: string, schema?: string, options: { statementTimeoutMs?: number } = {}): Promise<Store> {
   try {
-    return await openStore(location, { schema });
+    return await openStore(location, { schema, statementTimeoutMs: options.statementTimeoutMs });
   } catch (err) {
     // A URL may carry a password: only its scheme and host are named.
     const shown = /^postgres/.test(location) ? location.replace(/\/\/[^@/]*@/, '//***@') : location;
@@ -83,11 +92,16 @@ export async function serve(args: string[]): Promise<void> {
     port: { type: 'string' },
     db: { type: 'string' },
     'db-schema': { type: 'string' },
+    'db-statement-timeout': { type: 'string' },
     fixtures: { type: 'string' },
     reset: { type: 'boolean' },
     keep: { type: 'boolean' },
     versions: { type: 'string' },
     'log-level': { type: 'string' },
+    'rate-limit-burst': { type: 'string' },
+    'rate-limit-window-ms': { type: 'string' },
+    'rate-limit-daily': { type: 'string' },
+    redis: { type: 'string' },
   });
   if (values.help) {
     process.stdout.write(SERVE_HELP);
@@ -102,8 +116,13 @@ export async function serve(args: string[]): Promise<void> {
       port: values.port,
       database: values.db,
       databaseSchema: values['db-schema'],
+      databaseStatementTimeoutMs: values['db-statement-timeout'],
       versions: values.versions,
       logLevel: values['log-level'],
+      rateLimitBurst: values['rate-limit-burst'],
+      rateLimitWindowMs: values['rate-limit-window-ms'],
+      rateLimitDaily: values['rate-limit-daily'],
+      redisUrl: values.redis,
     });
   } catch (err) {
     if (err instanceof ConfigError) throw new UsageError(err.message);
@@ -114,7 +133,7 @@ export async function serve(args: string[]): Promise<void> {
   // The fixture is read first, so a mistyped path creates no database.
   const doc = values.fixtures === undefined ? undefined : readFixture(values.fixtures);
   // Opened here, not only in the server, so an unreadable database is a one-line error.
-  const store = await openStoreOrExplain(config.database, config.databaseSchema);
+  const store = await openStoreOrExplain(config.database, config.databaseSchema, { statementTimeoutMs: config.databaseStatementTimeoutMs });
   try {
     if (values.fixtures !== undefined) fixture = await loadFixture(store, doc, values.fixtures, { reset: values.reset ?? false, keep: values.keep ?? false });
   } finally {

@@ -1,6 +1,7 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { errors } from '../errors.js';
 import type { Scope } from '../services/scopes.js';
+import type { RateLimiter, RateVerdict } from '../services/rate-limit.js';
 import type { Principal, TokenService } from '../services/tokens.js';
 
 declare module 'fastify' {
@@ -17,13 +18,20 @@ declare module 'fastify' {
 const BEARER = /^\s*Bearer\s+(\S+)\s*$/i;
 
 /**
- * Version, token, scope and location, checked in the contract's order before any route runs;
- * the first failure answers.
+ * Version, token, rate limit, scope and location, checked in the contract's order before any route
+ * runs; the first failure answers. Every request a token makes spends its budget, refused ones too.
  */
-export function installAuth(app: FastifyInstance, tokens: TokenService, versions: readonly string[]): void {
+export function installAuth(app: FastifyInstance, tokens: TokenService, versions: readonly string[], limiter: RateLimiter | null): void {
   const accepted = new Set(versions);
+  const { burstMax, burstWindowMs, dailyMax } = limiter?.limits ?? { burstMax: 0, burstWindowMs: 0, dailyMax: 0 };
+  const rateHeaders = (reply: FastifyReply, v: RateVerdict) => {
+    if (dailyMax > 0) reply.header('x-ratelimit-limit-daily', dailyMax).header('x-ratelimit-daily-remaining', v.dailyRemaining);
+    if (burstMax > 0) {
+      reply.header('x-ratelimit-interval-milliseconds', burstWindowMs).header('x-ratelimit-max', burstMax).header('x-ratelimit-remaining', v.burstRemaining);
+    }
+  };
   app.decorateRequest('principal', null as unknown as Principal);
-  app.addHook('onRequest', async (request: FastifyRequest) => {
+  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     const version = request.headers.version;
     if (version === undefined) throw errors.versionMissing();
     if (typeof version !== 'string' || !accepted.has(version)) throw errors.versionInvalid();
@@ -32,6 +40,24 @@ export function installAuth(app: FastifyInstance, tokens: TokenService, versions
     const match = header === undefined ? null : BEARER.exec(header);
     const principal = match ? await tokens.authenticate(match[1]!) : null;
     if (!principal) throw errors.invalidToken();
+
+    if (limiter) {
+      let v: RateVerdict;
+      try {
+        const hit = limiter.hit(principal.rateKey, Date.now());
+        // Optimization: the in-memory limiter answers without a promise.
+        v = hit instanceof Promise ? await hit : hit;
+      } catch (err) {
+        // Counters out of reach (Redis down): the request goes on; limits return with Redis.
+        request.log.warn({ err }, 'rate limit check failed; request allowed');
+        v = { allowed: true, burstRemaining: burstMax, dailyRemaining: dailyMax, retryAfterS: 0 };
+      }
+      rateHeaders(reply, v);
+      if (!v.allowed) {
+        reply.header('retry-after', v.retryAfterS);
+        throw errors.tooManyRequests();
+      }
+    }
 
     const scope = request.routeOptions.config.scope;
     if (scope === undefined || !principal.scopes.has(scope)) throw errors.scopeMissing();

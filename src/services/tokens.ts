@@ -14,6 +14,8 @@ export interface Principal {
   clientId: string | null;
   /** Epoch ms after which the token is no longer valid (Infinity: never expires). */
   expiresAtMs: number;
+  /** Whose budget the request spends: the OAuth client's or the integration's, in this location. */
+  rateKey: string;
 }
 
 /** Bounds the verdict cache; past it the cache starts over rather than grow without end. */
@@ -147,5 +149,6 @@ function toPrincipal(row: TokenRow, signedExpiryMs: number): Principal | null {
     scopes: new Set(row.scopes),
     clientId: row.clientId,
     expiresAtMs: Math.min(rowExpiry, signedExpiryMs),
+    rateKey: `${row.clientId ?? row.id}:${row.locationId}`,
   };
 }

@@ -35,7 +35,10 @@ export interface TestServer {
  * Loads a fixture into a new SQLite file and starts the real app on a free loopback port.
  * Every test file gets its own database.
  */
-export async function startTestServer(fixture: unknown = readJson(DEMO_FIXTURE), overrides: { versions?: string } = {}): Promise<TestServer> {
+export async function startTestServer(
+  fixture: unknown = readJson(DEMO_FIXTURE),
+  overrides: { versions?: string; rateLimitBurst?: number; rateLimitWindowMs?: number; rateLimitDaily?: number; redisUrl?: string } = {},
+): Promise<TestServer> {
   const { dir, cleanup } = tempDir();
   const dbPath = join(dir, 'test.db');
   const store = openSqliteStore(dbPath);
@@ -48,7 +51,11 @@ export async function startTestServer(fixture: unknown = readJson(DEMO_FIXTURE),
   } finally {
     await store.close();
   }
-  const config = loadConfig({ host: '127.0.0.1', port: 0, database: dbPath, logLevel: 'silent', versions: overrides.versions }, {});
+  // Rate limits are off unless a test turns them on: most tests send far more than 100 requests in 10 s.
+  const config = loadConfig(
+    { host: '127.0.0.1', port: 0, database: dbPath, logLevel: 'silent', rateLimitBurst: 0, rateLimitDaily: 0, ...overrides },
+    {},
+  );
   const app = await buildApp(config);
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();
