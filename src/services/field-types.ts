@@ -65,8 +65,10 @@ function describe(v: unknown): string {
   return typeof v === 'object' ? 'an object' : `a ${typeof v}`;
 }
 
-function validDate(y: number, m: number, d: number): boolean {
-  const t = new Date(Date.UTC(y, m - 1, d));
+/** Whether y-m-d is a calendar date. setUTCFullYear, not Date.UTC, which reads years 0-99 as 1900-1999. */
+export function validDate(y: number, m: number, d: number): boolean {
+  const t = new Date(0);
+  t.setUTCFullYear(y, m - 1, d);
   return t.getUTCFullYear() === y && t.getUTCMonth() === m - 1 && t.getUTCDate() === d;
 }
 

@@ -6,7 +6,7 @@
 import { errors } from '../errors.js';
 import type { SearchBody } from '../http/schemas/search.js';
 import { isObjectId } from '../ids.js';
-import { resolveProperty, type DataType } from './field-types.js';
+import { resolveProperty, validDate, type DataType } from './field-types.js';
 import type { ObjectSchema, SchemaField } from './schema-registry.js';
 import type { Condition, Range, SearchPlan, SortKey, Target, ValueKind } from './search-plan.js';
 
@@ -73,10 +73,6 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function validDate(y: number, m: number, d: number): boolean {
-  const t = new Date(Date.UTC(y, m - 1, d));
-  return t.getUTCFullYear() === y && t.getUTCMonth() === m - 1 && t.getUTCDate() === d;
-}
 
 /** A DATE value as the plan compares it: `YYYY-MM-DD`, or the UTC date of an ISO date-time. */
 function toDate(v: unknown): string | undefined {

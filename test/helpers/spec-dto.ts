@@ -21,7 +21,15 @@ function withProperty(schema: Schema, name: string, value: Schema): Schema {
  * DTO has it, the field DTO forgot it).
  */
 function correct(name: string, schema: Schema): Schema {
-  if (name === 'IRecordSchema' || name === 'RecordResponseDTO') return withProperty(schema, 'properties', { type: 'object' });
+  if (name === 'IRecordSchema') return withProperty(schema, 'properties', { type: 'object' });
+  if (name === 'RecordResponseDTO') {
+    // searchAfter: the spec types its items as numbers, yet its own example
+    // ([1738683828372, "67a235b49b289431bcf657f8"]) ends with the record id, a string. The items are
+    // the record's sort values, then its id: a timestamp as epoch ms, a text property as a string,
+    // and null for a sorted property the record lacks (search-plan.ts), so number, string or null.
+    const corrected = withProperty(schema, 'properties', { type: 'object' });
+    return withProperty(corrected, 'searchAfter', { type: 'array', items: { type: ['number', 'string', 'null'] } });
+  }
   if (name === 'ICustomObjectSchema') return withProperty(schema, 'type', { type: 'string', enum: ['USER_DEFINED', 'SYSTEM_DEFINED'] });
   if (name === 'ICustomField') {
     const dataType = (schema.properties as Record<string, Schema>).dataType!;
