@@ -1,10 +1,10 @@
 import { ApiError, errors } from '../errors.js';
-import { newObjectId, newShortId } from '../ids.js';
-import { StoreError, type FieldRow, type ObjectRow, type Store } from '../store/store.js';
+import { newObjectId } from '../ids.js';
+import { StoreError, type ObjectRow, type Store } from '../store/store.js';
 import { CUSTOM_OBJECT_KEY, CUSTOM_PREFIX, FIELD_NAME } from './keys.js';
 import { MAX_CUSTOM_OBJECTS, MAX_SEARCHABLE_PROPERTIES } from './limits.js';
 import type { ObjectSchema, SchemaRegistry } from './schema-registry.js';
-import { BUSINESS, defaultFolder, UNSERVED_KEYS } from './standard-objects.js';
+import { BUSINESS, defaultFolder, plainField, UNSERVED_KEYS } from './standard-objects.js';
 import type { Principal } from './tokens.js';
 
 export interface CreateObjectInput {
@@ -61,26 +61,7 @@ export class ObjectService {
       updatedAt: now,
     };
     const folder = defaultFolder(object, now);
-    const field: FieldRow = {
-      id: newShortId(),
-      locationId: principal.locationId,
-      objectId: object.id,
-      fieldKey,
-      name: primary.name,
-      dataType,
-      description: null,
-      placeholder: null,
-      showInForms: true,
-      options: [],
-      acceptedFormats: null,
-      maxFileLimit: null,
-      allowCustomOption: false,
-      parentId: folder.id,
-      unique: false,
-      standard: false,
-      createdAt: now,
-      updatedAt: now,
-    };
+    const field = plainField(folder, { fieldKey, name: primary.name, dataType, standard: false }, now);
     try {
       await this.store.insertObject(object, [folder], [field], MAX_CUSTOM_OBJECTS);
     } catch (err) {

@@ -28,6 +28,30 @@ export const BUSINESS_FIELDS: ReadonlyArray<{ key: string; name: string; dataTyp
   { key: 'description', name: 'Description', dataType: 'LARGE_TEXT' },
 ];
 
+/** A plain field (no options, not unique) in a folder: the primary display field of a new object, the standard fields of business. */
+export function plainField(folder: FolderRow, f: { fieldKey: string; name: string; dataType: DataType; standard: boolean }, at: string): FieldRow {
+  return {
+    id: newShortId(),
+    locationId: folder.locationId,
+    objectId: folder.objectId,
+    fieldKey: f.fieldKey,
+    name: f.name,
+    dataType: f.dataType,
+    description: null,
+    placeholder: null,
+    showInForms: true,
+    options: [],
+    acceptedFormats: null,
+    maxFileLimit: null,
+    allowCustomOption: false,
+    parentId: folder.id,
+    unique: false,
+    standard: f.standard,
+    createdAt: at,
+    updatedAt: at,
+  };
+}
+
 /** The folder every custom object, and business, starts with. */
 export const DEFAULT_FOLDER_NAME = 'General Info';
 
@@ -55,27 +79,6 @@ export function standardObjectsFor(locationId: string, at: string): { objects: O
   });
   const business = objects.find((o) => o.key === BUSINESS)!;
   const folder = defaultFolder(business, at);
-  const fields = BUSINESS_FIELDS.map(
-    (f): FieldRow => ({
-      id: newShortId(),
-      locationId,
-      objectId: business.id,
-      fieldKey: `${BUSINESS}.${f.key}`,
-      name: f.name,
-      dataType: f.dataType,
-      description: null,
-      placeholder: null,
-      showInForms: true,
-      options: [],
-      acceptedFormats: null,
-      maxFileLimit: null,
-      allowCustomOption: false,
-      parentId: folder.id,
-      unique: false,
-      standard: true,
-      createdAt: at,
-      updatedAt: at,
-    }),
-  );
+  const fields = BUSINESS_FIELDS.map((f) => plainField(folder, { fieldKey: `${BUSINESS}.${f.key}`, name: f.name, dataType: f.dataType, standard: true }, at));
   return { objects, folders: [folder], fields };
 }

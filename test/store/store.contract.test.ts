@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { after, afterEach, beforeEach, describe, test } from 'node:test';
+import { after, afterEach, describe, test } from 'node:test';
 import fc from 'fast-check';
 import pg from 'pg';
 import type { Condition, SearchPlan, SortKey, Target } from '../../src/services/search-plan.js';

@@ -144,7 +144,6 @@ const PETS: Seed[] = [
 const petId = (tail: string) => `6650a0b0c0d0e0f0a1b2${tail}`;
 const ALL_PETS = PETS.map((p) => p.label);
 const LABEL_OF = new Map(PETS.map((p) => [petId(p.idTail), p.label]));
-const ID_OF = new Map(PETS.map((p) => [p.label, petId(p.idTail)]));
 const allBut = (...labels: string[]) => ALL_PETS.filter((l) => !labels.includes(l));
 
 const BIZ_PAWS = '66b0f1c2d3e4f5a6b7c8d901';
@@ -575,7 +574,6 @@ interface Case {
 }
 const only = (f: unknown, expect: string[], why: string): Case => ({ why, filters: [f], expect });
 
-const DOGS = ['Rex', 'Max', 'Charlie', 'Cooper', 'Sadie', 'Bailey', 'Rocky', 'Buddy', 'Molly', 'Tucker', 'Bear', 'Duke', 'Rexford', '(no name)', 'Shadow'];
 const CATS = ['Bella', 'Luna', 'Milo', 'Lola', 'Zoe', 'Stella', 'Éclair', 'Mr: Whiskers', 'Pepper'];
 const RABBITS = ['Lucy', 'Daisy', 'Penny'];
 const NO_SPECIES = ['Oliver', 'T-Rex', 'Ginger'];

@@ -164,7 +164,6 @@ const SEARCHABLE = ['txt', 'big', 'num', 'cash', 'multi', 'box', 'radio', 'files
 
 function searchArbFor(records: GenRecord[]) {
   const texts = records.flatMap((r) => Object.values(r.properties).flatMap((v) => (typeof v === 'string' ? [v] : Array.isArray(v) ? v.filter((e): e is string => typeof e === 'string') : [])));
-  const numbers = records.flatMap((r) => [r.properties.num, (r.properties.cash as { value: number } | undefined)?.value]).filter((n): n is number => typeof n === 'number');
   const substring = hot(substringsOf(texts), substringArb);
   const leaf = fc.constantFrom(...TARGETS).chain((t) => {
     const value = hot(t.seen(records), t.pool);
