@@ -1,5 +1,5 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import { KEEP_ALIVE_TIMEOUT_MS, REQUEST_TIMEOUT_MS, type Config } from './config.js';
+import { HEADERS_TIMEOUT_MS, KEEP_ALIVE_TIMEOUT_MS, type Config } from './config.js';
 import { errors } from './errors.js';
 import { installAuth } from './http/auth.js';
 import { clientErrorHandler, frameworkErrors, installErrorHandler } from './http/error-handler.js';
@@ -81,7 +81,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     bodyLimit: config.bodyLimit,
     frameworkErrors,
     clientErrorHandler,
-    requestTimeout: REQUEST_TIMEOUT_MS,
+    requestTimeout: config.requestTimeoutMs,
     keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
     // The real service answers /objects/ and /objects alike.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
@@ -92,6 +92,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     },
   });
 
+  // A slow client gets neither its headers nor its body more time than this.
+  app.server.headersTimeout = Math.min(HEADERS_TIMEOUT_MS, config.requestTimeoutMs);
+  app.server.maxConnections = config.maxConnections;
   app.decorate('services', services);
   installErrorHandler(app);
   jsonBodies(app);

@@ -8,8 +8,12 @@ export const BODY_LIMIT_BYTES = 1_048_576;
 /** How often a process looks for changes made by other processes (token revocations, schema edits). */
 export const CACHE_REFRESH_MS = 250;
 
-/** A request must arrive whole within this (a slow client cannot hold a worker forever). */
+/** A request must arrive whole within this by default (a slow client cannot hold a connection forever). */
 export const REQUEST_TIMEOUT_MS = 30_000;
+/** Its headers must arrive within this (at most the request timeout). */
+export const HEADERS_TIMEOUT_MS = 10_000;
+/** Open connections a process accepts at once by default; more are refused at the socket. */
+export const MAX_CONNECTIONS = 10_000;
 /** Idle keep-alive connections are closed after this; longer than common load balancers' 60 s. */
 export const KEEP_ALIVE_TIMEOUT_MS = 72_000;
 
@@ -33,6 +37,8 @@ export interface Config {
   readonly logLevel: LogLevel;
   readonly bodyLimit: number;
   readonly cacheRefreshMs: number;
+  readonly requestTimeoutMs: number;
+  readonly maxConnections: number;
   /** Rate limits (CONTRACT.md): requests per burst window and per day, 0 = off. */
   readonly rateLimitBurst: number;
   readonly rateLimitWindowMs: number;
@@ -55,6 +61,8 @@ export interface ConfigInput {
   rateLimitWindowMs?: string | number;
   rateLimitDaily?: string | number;
   redisUrl?: string;
+  requestTimeoutMs?: string | number;
+  maxConnections?: string | number;
 }
 
 function count(name: string, value: string | number, min: number): number {
@@ -78,7 +86,8 @@ function statementTimeout(value: string | number | undefined): number | undefine
 /**
  * One place where flags, environment and defaults become a frozen Config; flags win over the
  * environment (`HOST`, `PORT`, `DATABASE`, `DATABASE_SCHEMA`, `VERSIONS`, `LOG_LEVEL`,
- * `DATABASE_STATEMENT_TIMEOUT_MS`, `RATE_LIMIT_BURST`, `RATE_LIMIT_WINDOW_MS`, `RATE_LIMIT_DAILY`, `REDIS_URL`).
+ * `DATABASE_STATEMENT_TIMEOUT_MS`, `RATE_LIMIT_BURST`, `RATE_LIMIT_WINDOW_MS`, `RATE_LIMIT_DAILY`, `REDIS_URL`,
+ * `REQUEST_TIMEOUT_MS`, `MAX_CONNECTIONS`).
  */
 export function loadConfig(flags: ConfigInput = {}, env: NodeJS.ProcessEnv = process.env): Config {
   const host = flags.host ?? env.HOST ?? '127.0.0.1';
@@ -105,5 +114,7 @@ export function loadConfig(flags: ConfigInput = {}, env: NodeJS.ProcessEnv = pro
     rateLimitWindowMs: count('--rate-limit-window-ms', flags.rateLimitWindowMs ?? env.RATE_LIMIT_WINDOW_MS ?? 10_000, 1),
     rateLimitDaily: count('--rate-limit-daily', flags.rateLimitDaily ?? env.RATE_LIMIT_DAILY ?? 200_000, 0),
     redisUrl: flags.redisUrl ?? env.REDIS_URL ?? null,
+    requestTimeoutMs: count('--request-timeout-ms', flags.requestTimeoutMs ?? env.REQUEST_TIMEOUT_MS ?? REQUEST_TIMEOUT_MS, 100),
+    maxConnections: count('--max-connections', flags.maxConnections ?? env.MAX_CONNECTIONS ?? MAX_CONNECTIONS, 1),
   });
 }

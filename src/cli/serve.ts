@@ -32,6 +32,8 @@ Options:
   --rate-limit-daily N       requests per UTC day (env RATE_LIMIT_DAILY; default 200000; 0 = off)
   --redis URL                share rate-limit counters between processes through this Redis
                              (env REDIS_URL; default: counters in this process)
+  --request-timeout-ms MS    a request must arrive whole within this (env REQUEST_TIMEOUT_MS; default 30000)
+  --max-connections N        open connections accepted at once (env MAX_CONNECTIONS; default 10000)
   -h, --help         show this help
 `;
 
@@ -102,6 +104,8 @@ export async function serve(args: string[]): Promise<void> {
     'rate-limit-window-ms': { type: 'string' },
     'rate-limit-daily': { type: 'string' },
     redis: { type: 'string' },
+    'request-timeout-ms': { type: 'string' },
+    'max-connections': { type: 'string' },
   });
   if (values.help) {
     process.stdout.write(SERVE_HELP);
@@ -123,6 +127,8 @@ export async function serve(args: string[]): Promise<void> {
       rateLimitWindowMs: values['rate-limit-window-ms'],
       rateLimitDaily: values['rate-limit-daily'],
       redisUrl: values.redis,
+      requestTimeoutMs: values['request-timeout-ms'],
+      maxConnections: values['max-connections'],
     });
   } catch (err) {
     if (err instanceof ConfigError) throw new UsageError(err.message);

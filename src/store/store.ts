@@ -178,6 +178,12 @@ export interface Store {
   isEmpty(): Promise<boolean>;
   /** Writes a whole dataset in one transaction; refuses a non-empty database unless `reset`, which empties it first. */
   loadDataset(data: Dataset, options: { reset: boolean }): Promise<void>;
+  /**
+   * Everything the database holds (meta aside), read from one snapshot, in an order loadDataset
+   * accepts: parents before children, and folders and fields in their listing order (created
+   * time, then insertion), so a database loaded from it lists them alike.
+   */
+  dumpDataset(): Promise<Dataset>;
 
   getLocation(id: string): Promise<LocationRow | undefined>;
   /** Ids of the users of a location. */

@@ -188,7 +188,7 @@ describe('usage errors: one line on stderr, exit code 2', { concurrency: PARALLE
   raw.close();
 
   const cases: Array<[string, () => string[], string | RegExp]> = [
-    ['an unknown command', () => ['bogus'], 'unknown command "bogus" (serve, token; see --help)'],
+    ['an unknown command', () => ['bogus'], 'unknown command "bogus" (serve, token, export, import; see --help)'],
     ['an unknown flag of serve', () => ['serve', '--bogus'], /^ghl-objects: Unknown option '--bogus'/],
     ['a port that is no number', () => ['serve', '--port', 'abc'], '--port must be a port number (0-65535), not "abc"'],
     ['token create without --location', () => ['token', 'create', '--db', newDb(), '--type', 'pit', '--scopes', SCOPES], '--location ID is required'],

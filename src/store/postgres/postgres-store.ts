@@ -40,6 +40,7 @@ import {
   type TokenKind,
   type TokenRow,
 } from '../store.js';
+import { rawRecordOf } from '../raw-record.js';
 import { migrate, SCHEMA_NAME } from './migrations.js';
 import { PostgresSearch } from './search.js';
 
@@ -488,6 +489,41 @@ export class PostgresStore implements Store {
     });
   }
 
+  async dumpDataset(): Promise<Dataset> {
+    return this.withClient(async (c) => {
+      // REPEATABLE READ: every statement reads the one snapshot taken at the first, so the tables
+      // agree with each other whatever other processes write meanwhile.
+      await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      try {
+        const all = async (sql: string): Promise<Row[]> => (await c.query(sql)).rows;
+        const data: Dataset = {
+          locations: (await all('SELECT id, name, created_at FROM locations ORDER BY created_at, id')).map((r) => ({
+            id: str(r.id),
+            name: str(r.name),
+            createdAt: str(r.created_at),
+          })),
+          users: (await all('SELECT id, location_id, name, email FROM users ORDER BY location_id, id')).map((r) => ({
+            id: str(r.id),
+            locationId: str(r.location_id),
+            name: str(r.name),
+            email: strOrNull(r.email),
+          })),
+          tokens: (await all(`SELECT ${TOKEN_COLUMNS} FROM tokens ORDER BY created_at, id`)).map(toToken),
+          objects: (await all(`SELECT ${OBJECT_COLUMNS} FROM objects ORDER BY location_id, standard DESC, created_at, id`)).map(toObject),
+          // Folders and fields in listing order (seq is insertion order): a load assigns new seqs in this order.
+          folders: (await all(`SELECT ${FOLDER_COLUMNS} FROM folders ORDER BY created_at, seq`)).map(toFolder),
+          fields: (await all(`SELECT ${FIELD_COLUMNS} FROM fields ORDER BY created_at, seq`)).map(toField),
+          records: (await all(`SELECT ${RECORD_COLUMNS} FROM records ORDER BY object_id, created_at, id`)).map(toRecord),
+        };
+        await c.query('COMMIT');
+        return data;
+      } catch (err) {
+        await c.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
+    });
+  }
+
   async getLocation(id: string): Promise<LocationRow | undefined> {
     const { rows } = await this.query('SELECT id, name, created_at FROM locations WHERE id = $1', [id]);
     const r = rows[0];
@@ -675,16 +711,7 @@ export class PostgresStore implements Store {
     );
     const r = rows[0];
     if (!r) return undefined;
-    return {
-      id: r[0] as string,
-      ownerJson: r[1] as string,
-      followersJson: r[2] as string,
-      propertiesJson: r[3] as string,
-      createdAt: r[4] as string,
-      updatedAt: r[5] as string,
-      createdByJson: r[6] as string,
-      lastUpdatedByJson: r[7] as string,
-    };
+    return rawRecordOf(r);
   }
 
   async getRecord(objectId: string, id: string): Promise<RecordRow | undefined> {

@@ -10,6 +10,7 @@
 import type Database from 'better-sqlite3';
 import type { DataType } from '../../services/field-types.js';
 import type { Condition, Leaf, SearchPlan, SortKey, Target } from '../../services/search-plan.js';
+import { RAW_RECORD_COLUMNS, rawRecordOf } from '../raw-record.js';
 import type { SearchResult } from '../store.js';
 
 export type SortValue = string | number | null;
@@ -233,17 +234,7 @@ export class SqliteSearch {
       const total = this.statement(count.sql).pluck().get(count.params) as number;
       return {
         total,
-        records: rows.map((r) => ({
-          id: r[0] as string,
-          ownerJson: r[1] as string,
-          followersJson: r[2] as string,
-          propertiesJson: r[3] as string,
-          createdAt: r[4] as string,
-          updatedAt: r[5] as string,
-          createdByJson: r[6] as string,
-          lastUpdatedByJson: r[7] as string,
-          sortValues: plan.sort.map((s, i) => sortValue(s.target, r[8 + i])),
-        })),
+        records: rows.map((r) => ({ ...rawRecordOf(r), sortValues: plan.sort.map((s, i) => sortValue(s.target, r[RAW_RECORD_COLUMNS + i])) })),
       };
     });
     return run();

@@ -21,6 +21,7 @@ import {
   type TokenKind,
   type TokenRow,
 } from '../store.js';
+import { rawRecordOf } from '../raw-record.js';
 import { MIGRATIONS } from './migrations.js';
 import { analyzeRecords, createFieldIndex, dropFieldIndex, SqliteSearch } from './search.js';
 
@@ -278,6 +279,14 @@ export class SqliteStore implements Store {
       deleteUniqueOfObject: db.prepare('DELETE FROM unique_values WHERE object_id = ?'),
       objectsOf: db.prepare<[string], Row>('SELECT * FROM objects WHERE location_id = ? ORDER BY standard DESC, created_at, id'),
       fieldsOf: db.prepare<[string], Row>('SELECT * FROM fields WHERE location_id = ? ORDER BY created_at, rowid'),
+      // dumpDataset: every table in insertion order (folders and fields in listing order).
+      dumpLocations: db.prepare<[], Row>('SELECT id, name, created_at FROM locations ORDER BY rowid'),
+      dumpUsers: db.prepare<[], Row>('SELECT id, location_id, name, email FROM users ORDER BY rowid'),
+      dumpTokens: db.prepare<[], Row>('SELECT * FROM tokens ORDER BY rowid'),
+      dumpObjects: db.prepare<[], Row>('SELECT * FROM objects ORDER BY rowid'),
+      dumpFolders: db.prepare<[], Row>('SELECT * FROM folders ORDER BY created_at, rowid'),
+      dumpFields: db.prepare<[], Row>('SELECT * FROM fields ORDER BY created_at, rowid'),
+      dumpRecords: db.prepare<[], Row>('SELECT * FROM records ORDER BY rowid'),
       // Optimization: raw() returns each row as an array, skipping the per-row object build.
       recordRaw: db
         .prepare<[string, string], unknown[]>(
@@ -360,6 +369,23 @@ export class SqliteStore implements Store {
       s.bumpRevision.run();
     });
     load.immediate();
+  }
+
+  async dumpDataset(): Promise<Dataset> {
+    const s = this.stmts;
+    // One read transaction: one snapshot of every table, whatever another process writes meanwhile.
+    const read = this.db.transaction(
+      (): Dataset => ({
+        locations: s.dumpLocations.all().map((r) => ({ id: str(r.id), name: str(r.name), createdAt: str(r.created_at) })),
+        users: s.dumpUsers.all().map((r) => ({ id: str(r.id), locationId: str(r.location_id), name: str(r.name), email: strOrNull(r.email) })),
+        tokens: s.dumpTokens.all().map(toToken),
+        objects: s.dumpObjects.all().map(toObject),
+        folders: s.dumpFolders.all().map(toFolder),
+        fields: s.dumpFields.all().map(toField),
+        records: s.dumpRecords.all().map(toRecord),
+      }),
+    );
+    return read();
   }
 
   async getLocation(id: string): Promise<LocationRow | undefined> {
@@ -514,16 +540,7 @@ export class SqliteStore implements Store {
   async getRecordRaw(objectId: string, id: string): Promise<RawRecord | undefined> {
     const r = this.stmts.recordRaw.get(id, objectId);
     if (!r) return undefined;
-    return {
-      id: r[0] as string,
-      ownerJson: r[1] as string,
-      followersJson: r[2] as string,
-      propertiesJson: r[3] as string,
-      createdAt: r[4] as string,
-      updatedAt: r[5] as string,
-      createdByJson: r[6] as string,
-      lastUpdatedByJson: r[7] as string,
-    };
+    return rawRecordOf(r);
   }
 
   /** Claims the unique values of a record; a value another record holds is a conflict. */
