@@ -1,0 +1,75 @@
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+
+export const HELP = `Usage: npm run bench -- [options]
+
+Load benchmark of Get Record By Id against a bare node:http server serving the same bytes.
+
+Options:
+  --records N       pet records to generate (default 100000)
+  --connections C   concurrent connections (default 50)
+  --duration S      seconds of measured load per case (default 10)
+  --warmup S        seconds of unmeasured load before each case (default 5; 3 times that
+                    before the first case on each server)
+  --db PATH         use this database: reused when it exists (fresh tokens are added to it),
+                    otherwise generated there and kept; default: a temp file, removed after
+  --json            print a JSON summary on stdout instead of the table
+  -h, --help        show this help
+`;
+
+export interface BenchOptions {
+  records: number;
+  connections: number;
+  durationS: number;
+  warmupS: number;
+  /** Absolute path, or undefined for a temp database. */
+  db: string | undefined;
+  json: boolean;
+  /** Flags given explicitly, for the report (`npm run bench -- …`). */
+  argv: string[];
+}
+
+export class UsageError extends Error {}
+
+function count(flag: string, text: string | undefined, fallback: number, min: number): number {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < min) throw new UsageError(`--${flag} must be a whole number, at least ${min}, not "${text}"`);
+  return n;
+}
+
+/** Parses the flags; returns undefined for --help (printed already). */
+export function parseBenchArgs(argv: string[]): BenchOptions | undefined {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      options: {
+        records: { type: 'string' },
+        connections: { type: 'string' },
+        duration: { type: 'string' },
+        warmup: { type: 'string' },
+        db: { type: 'string' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  if (values.help) {
+    process.stdout.write(HELP);
+    return undefined;
+  }
+  return {
+    records: count('records', values.records, 100_000, 1),
+    connections: count('connections', values.connections, 50, 1),
+    durationS: count('duration', values.duration, 10, 1),
+    warmupS: count('warmup', values.warmup, 5, 0),
+    // npm runs scripts from the package root; a relative path means the caller's directory.
+    db: values.db === undefined ? undefined : resolve(process.env.INIT_CWD ?? process.cwd(), values.db),
+    json: values.json ?? false,
+    argv,
+  };
+}
