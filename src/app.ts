@@ -29,11 +29,22 @@ declare module 'fastify' {
 /** Headers that carry secrets: never in the log. */
 const REDACT = ['req.headers.authorization', 'req.headers.cookie'];
 
-/** Whether a parsed JSON value holds a NUL character in any string or key. */
-function holdsNul(value: unknown): boolean {
-  if (typeof value === 'string') return value.includes('\u0000');
-  if (Array.isArray(value)) return value.some(holdsNul);
-  if (typeof value === 'object' && value !== null) return Object.entries(value).some(([k, v]) => k.includes('\u0000') || holdsNul(v));
+/** Whether a parsed JSON value holds a NUL character in any string or key (iterative: bodies may nest deeply). */
+function holdsNul(root: unknown): boolean {
+  const stack: unknown[] = [root];
+  while (stack.length) {
+    const value = stack.pop();
+    if (typeof value === 'string') {
+      if (value.includes('\u0000')) return true;
+    } else if (Array.isArray(value)) {
+      stack.push(...value);
+    } else if (typeof value === 'object' && value !== null) {
+      for (const [k, v] of Object.entries(value)) {
+        if (k.includes('\u0000')) return true;
+        stack.push(v);
+      }
+    }
+  }
   return false;
 }
 
@@ -82,6 +93,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     frameworkErrors,
     clientErrorHandler,
     requestTimeout: config.requestTimeoutMs,
+    // Node checks request timeouts only this often (30 s by default): often enough for the timeout to hold.
+    http: { connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(config.requestTimeoutMs / 4))) },
     keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
     // The real service answers /objects/ and /objects alike.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
