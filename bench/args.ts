@@ -3,7 +3,8 @@ import { parseArgs } from 'node:util';
 
 export const HELP = `Usage: npm run bench -- [options]
 
-Load benchmark of Get Record By Id against a bare node:http server serving the same bytes.
+Load benchmark of Get Record By Id, Create record and Search against a bare node:http server
+serving the same bytes as Get Record By Id.
 
 Options:
   --records N       pet records to generate (default 100000)
@@ -13,6 +14,9 @@ Options:
                     before the first case on each server)
   --db PATH         use this database: reused when it exists (fresh tokens are added to it),
                     otherwise generated there and kept; default: a temp file, removed after
+  --pg URL          also load the same data into a new PostgreSQL schema (dropped at the end) and
+                    measure Get Record By Id PIT on one, then two server processes; off by
+                    default (e.g. --pg postgres://postgres@127.0.0.1:5432/test)
   --json            print a JSON summary on stdout instead of the table
   -h, --help        show this help
 `;
@@ -24,6 +28,8 @@ export interface BenchOptions {
   warmupS: number;
   /** Absolute path, or undefined for a temp database. */
   db: string | undefined;
+  /** PostgreSQL URL for the PostgreSQL cases; undefined: skip them. */
+  pg: string | undefined;
   json: boolean;
   /** Flags given explicitly, for the report (`npm run bench -- …`). */
   argv: string[];
@@ -51,6 +57,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions | undefined {
         duration: { type: 'string' },
         warmup: { type: 'string' },
         db: { type: 'string' },
+        pg: { type: 'string' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -69,6 +76,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions | undefined {
     warmupS: count('warmup', values.warmup, 5, 0),
     // npm runs scripts from the package root; a relative path means the caller's directory.
     db: values.db === undefined ? undefined : resolve(process.env.INIT_CWD ?? process.cwd(), values.db),
+    pg: values.pg,
     json: values.json ?? false,
     argv,
   };

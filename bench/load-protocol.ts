@@ -5,11 +5,29 @@
 
 export const MEASURING = 'measuring';
 
+/**
+ * What each request is. get: `GET pathPrefix + <next id>`. create: `POST pathPrefix` (the
+ * records URL) with a new generated pet each time. search: `POST pathPrefix + "search"`, a
+ * filtered and sorted page of 20 with filter values varied per request.
+ */
+export type LoadKind = 'get' | 'create' | 'search';
+
 export interface LoadJob {
+  kind: LoadKind;
   /** Origin of the server under load, `http://127.0.0.1:PORT`. */
   origin: string;
-  /** Every request asks for `pathPrefix + <next id>`. */
+  /** Every get asks for `pathPrefix + <next id>`; create and search post to `pathPrefix` (`…/records/`). */
   pathPrefix: string;
+  /** The location of the pet object: create and search bodies name it. */
+  locationId: string;
+  /**
+   * create only: the measured run sends exactly (warmup req/s × durationS) requests and waits for
+   * every answer, instead of stopping on time and dropping the requests in flight (which the
+   * server may still have written): so the 201s counted are every record the run created.
+   */
+  exactCount?: boolean;
+  /** When set, the measured latencies (ms, sorted, Float64 little-endian) are written here. */
+  samplesFile?: string;
   /** Record ids, one a line, in the order requests take them. */
   idsFile: string;
   /** Index of the first id to use: cases continue where the previous one stopped. */
@@ -46,3 +64,22 @@ export interface LoadResult extends Counts {
   nextIndex: number;
   warmup: Counts;
 }
+
+/** Created pets are numbered from here (the generated ones from 0): their names and emails differ. */
+export const CREATED_BASE = 10_000_000;
+
+/** The search case's body: one species, weights up to `maxWeightKg`, the heaviest 20 first. */
+export function searchBody(locationId: string, species: string, maxWeightKg: number): object {
+  return {
+    locationId,
+    pageLimit: 20,
+    filters: [
+      { field: 'properties.species', operator: 'eq', value: species },
+      { field: 'properties.weight_kg', operator: 'range', value: { lte: maxWeightKg } },
+    ],
+    sort: [{ field: 'properties.weight_kg', direction: 'desc' }],
+  };
+}
+
+/** Requests per warmup second of an exactCount case: 1,000 for the default 5 s. */
+export const EXACT_WARMUP_PER_S = 200;

@@ -2,12 +2,14 @@
  * The load generator: one child process per case, so it never shares an event loop (or a CPU
  * profile) with the orchestrator or the server. run.ts compiles it to plain JS before starting it.
  *
- *   node load-worker.js JOB.json   → one JSON line (LoadResult) on stdout
+ *   node load-worker.js JOB.json   → on stdout: "measuring" when the warmup is over, then one
+ *                                    JSON line (LoadResult)
  */
-import { fstatSync, readFileSync } from 'node:fs';
+import { fstatSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type autocannon from 'autocannon';
-import { MEASURING, type Counts, type LoadJob, type LoadResult } from './load-protocol.js';
+import { CREATED_BASE, EXACT_WARMUP_PER_S, MEASURING, searchBody, type Counts, type LoadJob, type LoadResult } from './load-protocol.js';
+import { SPECIES, petProperties, prng } from './pets.js';
 
 const job = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as LoadJob;
 const run = createRequire(job.resolveFrom)('autocannon') as typeof autocannon;
@@ -21,15 +23,53 @@ if (stdin.isSocket() || stdin.isFIFO()) process.stdin.on('end', () => process.ex
 
 let next = job.startIndex;
 let used = 0;
-/** Every request takes the next id: a real token check and a real database read each time. */
-const request: autocannon.Request = {
-  method: 'GET',
-  setupRequest(req) {
-    req.path = job.pathPrefix + ids[next++ % ids.length]!;
-    used++;
-    return req;
-  },
-};
+/** Pets created so far (warmup included): each gets its own number. */
+let created = 0;
+const rand = prng(job.startIndex + 1);
+const json = { 'content-type': 'application/json' };
+
+/** The request of each kind; `setupRequest` makes every one different. */
+function requestOf(kind: LoadJob['kind']): autocannon.Request {
+  switch (kind) {
+    case 'get':
+      // Every request takes the next id: a real token check and a real database read each time.
+      return {
+        method: 'GET',
+        setupRequest(req) {
+          req.path = job.pathPrefix + ids[next++ % ids.length]!;
+          used++;
+          return req;
+        },
+      };
+    case 'create':
+      // A new pet each time, numbered past the generated ones: names and emails stay distinct.
+      return {
+        method: 'POST',
+        path: job.pathPrefix,
+        headers: { ...job.headers, ...json },
+        setupRequest(req) {
+          used++;
+          const i = CREATED_BASE + job.startIndex + created++;
+          req.body = JSON.stringify({ locationId: job.locationId, properties: petProperties(rand, i) });
+          return req;
+        },
+      };
+    case 'search':
+      // One species (an indexed SINGLE_OPTIONS field) and a weight ceiling, the heaviest first.
+      return {
+        method: 'POST',
+        path: `${job.pathPrefix}search`,
+        headers: { ...job.headers, ...json },
+        setupRequest(req) {
+          used++;
+          req.body = JSON.stringify(searchBody(job.locationId, SPECIES[Math.floor(rand() * SPECIES.length)]!, 5 + Math.round(rand() * 550) / 10));
+          return req;
+        },
+      };
+  }
+}
+
+const request = requestOf(job.kind);
 
 function counts(result: autocannon.Result): Counts {
   const statusCodes: Record<string, number> = {};
@@ -46,11 +86,12 @@ function counts(result: autocannon.Result): Counts {
 /** The value at quantile q of sorted samples (nearest rank). */
 const quantile = (sorted: Float64Array, q: number): number => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? NaN;
 
-async function load(durationS: number, latencies?: { push(ms: number): void }): Promise<autocannon.Result> {
+/** Runs for `durationS`, or (amount given) until exactly `amount` requests are answered. */
+async function load(durationS: number, latencies?: { push(ms: number): void }, amount?: number): Promise<autocannon.Result> {
   const instance = run({
     url: job.origin,
     connections: job.connections,
-    duration: durationS,
+    ...(amount === undefined ? { duration: durationS } : { amount }),
     headers: job.headers,
     requests: [request],
   });
@@ -74,15 +115,24 @@ class Samples {
 
 async function main(): Promise<void> {
   // Warmup: the server's JIT, caches (token verdict, schemas) and the OS page cache settle first.
-  const warmup = job.warmupS > 0 ? counts(await load(job.warmupS)) : { responses: 0, non2xx: 0, errors: 0, timeouts: 0, statusCodes: {} };
+  // exactCount: the warmup too is a number of requests, every one answered (see LoadJob).
+  const warmupAmount = job.exactCount && job.warmupS > 0 ? Math.max(job.connections, Math.round(job.warmupS * EXACT_WARMUP_PER_S)) : undefined;
+  const warmed = job.warmupS > 0 ? await load(job.warmupS, undefined, warmupAmount) : undefined;
+  const warmup = warmed ? counts(warmed) : { responses: 0, non2xx: 0, errors: 0, timeouts: 0, statusCodes: {} };
+  let amount: number | undefined;
+  if (job.exactCount) {
+    const rate = warmed && warmed.duration > 0 ? warmed.requests.total / warmed.duration : 1000;
+    amount = Math.max(job.connections, Math.round(rate * job.durationS));
+  }
   used = 0;
   // Tells run.ts to read the server's CPU time now: the warmup's costlier requests stay out of it.
   process.stdout.write(`${MEASURING}\n`);
   const samples = new Samples();
   const cpu = process.cpuUsage();
-  const result = await load(job.durationS, samples);
+  const result = await load(job.durationS, samples, amount);
   const { user, system } = process.cpuUsage(cpu);
   const sorted = samples.data.slice(0, samples.length).sort();
+  if (job.samplesFile) writeFileSync(job.samplesFile, new Uint8Array(sorted.buffer, 0, sorted.byteLength));
   let sum = 0;
   for (const v of sorted) sum += v;
   const out: LoadResult = {

@@ -15,7 +15,7 @@ export const BENCH_SCOPES = ['objects/record.readonly', 'objects/record.write'] 
 const f = (key: string) => `${OBJECT_KEY}.${key}`;
 const options = (...keys: string[]) => keys.map((key) => ({ key, label: key[0]!.toUpperCase() + key.slice(1) }));
 
-const SPECIES = ['dog', 'cat', 'rabbit', 'parrot', 'hamster', 'turtle'];
+export const SPECIES = ['dog', 'cat', 'rabbit', 'parrot', 'hamster', 'turtle'];
 const VACCINES = ['rabies', 'distemper', 'parvo', 'leptospirosis', 'bordetella'];
 const ALLERGIES = ['pollen', 'chicken', 'penicillin', 'dust', 'grain'];
 const SIZES = ['small', 'medium', 'large'];

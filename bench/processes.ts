@@ -14,6 +14,17 @@ export function trackDir(dir: string): void {
   dirs.add(dir);
 }
 
+/** Async cleanups run after the children are stopped (e.g. dropping a PostgreSQL schema). */
+const hooks = new Map<string, () => Promise<void>>();
+
+/** Registers `hook` under `name` (untrackHook removes it once it has been run by hand). */
+export function trackHook(name: string, hook: () => Promise<void>): void {
+  hooks.set(name, hook);
+}
+export function untrackHook(name: string): void {
+  hooks.delete(name);
+}
+
 export interface Started {
   child: ChildProcess;
   /** The first match of the banner pattern in the child's stdout. */
@@ -105,9 +116,18 @@ export function stopChild(child: ChildProcess, graceMs = 5_000): Promise<void> {
   });
 }
 
+/** Stops every child still running. */
+export async function stopAll(): Promise<void> {
+  await Promise.all([...children].map((c) => stopChild(c)));
+}
+
 /** Stops every child still running and removes every temp dir. Safe to call more than once. */
 export async function cleanup(): Promise<void> {
   await Promise.all([...children].map((c) => stopChild(c)));
+  for (const [name, hook] of [...hooks]) {
+    hooks.delete(name);
+    await hook().catch((err: unknown) => process.stderr.write(`cleanup: ${name} failed: ${(err as Error).message}\n`));
+  }
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   dirs.clear();
 }
@@ -115,6 +135,7 @@ export async function cleanup(): Promise<void> {
 /** The last resort when the process exits some other way: nothing async can run here. */
 function cleanupSync(): void {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  for (const name of hooks.keys()) process.stderr.write(`cleanup: not done: ${name}\n`);
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 }
 

@@ -5,6 +5,8 @@ export interface CaseSummary {
   id: string;
   label: string;
   rps: number;
+  /** 2xx answers per second: for Create record, records created per second. */
+  okPerS: number;
   p50Ms: number;
   p99Ms: number;
   /** Throughput as a fraction of the bare server's (1 = as fast as the platform allows). */
@@ -35,6 +37,7 @@ export function summarize(c: MeasuredCase, bare: MeasuredCase): CaseSummary {
     id: c.id,
     label: c.label,
     rps: load.rps,
+    okPerS: load.responses ? (load.rps * (load.responses - load.non2xx)) / load.responses : 0,
     p50Ms: load.latencyMs.p50,
     p99Ms: load.latencyMs.p99,
     rpsVsBare: load.rps / bare.load.rps,
@@ -50,10 +53,11 @@ const mib = (bytes: number) => `${(bytes / 1_048_576).toFixed(0)} MiB`;
 
 /** A Markdown table (readable in a terminal, pasteable into bench/README.md). */
 export function table(cases: readonly CaseSummary[]): string {
-  const head = ['case', 'req/s', 'p50 ms', 'p99 ms', 'req/s vs bare', 'p99 vs bare', 'errors/non-2xx', 'server CPU/req', 'client CPU/req', 'peak RSS'];
+  const head = ['case', 'req/s', '2xx/s', 'p50 ms', 'p99 ms', 'req/s vs bare', 'p99 vs bare', 'errors/non-2xx', 'server CPU/req', 'client CPU/req', 'peak RSS'];
   const rows = cases.map((c) => [
     c.label,
     Math.round(c.rps).toLocaleString('en-US'),
+    Math.round(c.okPerS).toLocaleString('en-US'),
     c.p50Ms.toFixed(2),
     c.p99Ms.toFixed(2),
     c.rpsVsBare.toFixed(2),

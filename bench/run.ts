@@ -4,17 +4,20 @@
  * one table. See bench/README.md.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { HELP, UsageError, parseBenchArgs, type BenchOptions } from './args.js';
 import { ROOT } from './built.js';
 import { compileScripts } from './compile.js';
 import { generateDatabase, reuseDatabase, shuffled, type BenchDatabase, type GenerateTimings } from './generate.js';
-import { MEASURING, type LoadJob, type LoadResult } from './load-protocol.js';
-import { cleanup, cpuTimeMs, installCleanupHandlers, interrupted, rssBytes, runChild, sampleRss, trackDir } from './processes.js';
+import { MEASURING, searchBody, type Counts, type LoadJob, type LoadKind, type LoadResult } from './load-protocol.js';
+import { SPECIES } from './pets.js';
+import { cleanup, cpuTimeMs, installCleanupHandlers, interrupted, rssBytes, runChild, sampleRss, stopAll, trackDir, trackHook, untrackHook } from './processes.js';
 import { summarize, table, type CaseSummary } from './report.js';
-import { VERSION, checkRealServer, get, startBareServer, startRealServer } from './servers.js';
+import { VERSION, checkRealServer, get, startBareServer, startRealServer, type Server } from './servers.js';
 
 /** The first case on each server warms it up this many times --warmup. */
 const FIRST_WARMUP_FACTOR = 3;
@@ -35,42 +38,159 @@ function revision(): string {
 interface CaseRun {
   id: string;
   label: string;
-  pid: number;
+  /** The server(s) under load. */
+  pids: number[];
   load: LoadResult;
   peakRssBytes: number;
   cpuUsPerRequest: number;
 }
 
+interface CaseSpec {
+  id: string;
+  label: string;
+  kind: LoadKind;
+  /** One worker per server, the connections split between them. */
+  servers: Server[];
+  token: string;
+}
+
+type Common = Omit<LoadJob, 'origin' | 'headers' | 'startIndex' | 'kind' | 'samplesFile'>;
+
+/** Counts of several workers added up. */
+function addCounts(parts: readonly Counts[]): Counts {
+  const statusCodes: Record<string, number> = {};
+  for (const p of parts) for (const [code, n] of Object.entries(p.statusCodes)) statusCodes[code] = (statusCodes[code] ?? 0) + n;
+  const sum = (k: 'responses' | 'non2xx' | 'errors' | 'timeouts') => parts.reduce((n, p) => n + p[k], 0);
+  return { responses: sum('responses'), non2xx: sum('non2xx'), errors: sum('errors'), timeouts: sum('timeouts'), statusCodes };
+}
+
+const quantile = (sorted: Float64Array, q: number): number => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? NaN;
+
+/** The results of workers that ran side by side, as one: req/s added, latencies from all samples. */
+function mergeLoads(loads: readonly LoadResult[], sampleFiles: readonly string[]): LoadResult {
+  if (loads.length === 1) return loads[0]!;
+  const chunks = sampleFiles.map((f) => {
+    const b = readFileSync(f);
+    return new Float64Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+  });
+  const all = new Float64Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const c of chunks) {
+    all.set(c, at);
+    at += c.length;
+  }
+  all.sort();
+  const counts = addCounts(loads);
+  return {
+    ...counts,
+    durationS: Math.max(...loads.map((l) => l.durationS)),
+    rps: loads.reduce((n, l) => n + l.rps, 0),
+    latencyMs: {
+      mean: all.reduce((n, v) => n + v, 0) / all.length,
+      p50: quantile(all, 0.5),
+      p90: quantile(all, 0.9),
+      p99: quantile(all, 0.99),
+      p999: quantile(all, 0.999),
+      max: all[all.length - 1] ?? NaN,
+    },
+    clientCpuUsPerRequest: loads.reduce((n, l) => n + l.clientCpuUsPerRequest * l.responses, 0) / counts.responses,
+    idsUsed: loads.reduce((n, l) => n + l.idsUsed, 0),
+    nextIndex: loads[loads.length - 1]!.nextIndex,
+    warmup: addCounts(loads.map((l) => l.warmup)),
+  };
+}
+
 async function runCase(
   worker: string,
   tmp: string,
-  spec: { id: string; label: string; pid: number; origin: string; token: string },
-  common: Omit<LoadJob, 'origin' | 'headers' | 'startIndex'>,
+  spec: CaseSpec,
+  common: Common,
   startIndex: number,
+  options: { exactCount?: boolean; onMeasuring?: () => void; idCount?: number } = {},
 ): Promise<CaseRun> {
-  const job: LoadJob = { ...common, origin: spec.origin, startIndex, headers: { Authorization: `Bearer ${spec.token}`, Version: VERSION } };
-  const jobFile = join(tmp, `job-${spec.id}.json`);
-  writeFileSync(jobFile, JSON.stringify(job));
-  log(`${spec.label}: ${common.warmupS} s warmup + ${common.durationS} s at ${common.connections} connections…`);
+  const n = spec.servers.length;
+  const headers = { Authorization: `Bearer ${spec.token}`, Version: VERSION };
+  log(`${spec.label}: ${common.warmupS} s warmup + ${common.durationS} s at ${common.connections} connections${n > 1 ? ` (${n} servers, ${n} workers)` : ''}…`);
+  const pids = spec.servers.map((s) => s.pid);
   // Sampled from here, a third process: the server's own memory is what is measured.
-  const rss = sampleRss(spec.pid);
-  let cpuBefore = NaN;
-  let stdout: string;
-  let peak: number;
+  const rss = pids.map((pid) => sampleRss(pid));
+  const cpuBefore = new Map<number, number>();
+  const sampleFiles = spec.servers.map((_, i) => join(tmp, `samples-${spec.id}-${i}.bin`));
+  let outputs: string[];
+  let peak = 0;
   try {
-    stdout = await runChild('load worker', process.execPath, [worker, jobFile], {
-      onLine: (line) => {
-        if (line === MEASURING) cpuBefore = cpuTimeMs(spec.pid) ?? NaN;
-      },
-    });
+    outputs = await Promise.all(
+      spec.servers.map((server, i) => {
+        const job: LoadJob = {
+          ...common,
+          kind: spec.kind,
+          origin: server.origin,
+          headers,
+          // Side by side, the workers start apart on the id list and so ask for different records.
+          startIndex: startIndex + Math.floor((i * (options.idCount ?? 0)) / n),
+          connections: Math.max(1, Math.round(common.connections / n)),
+          samplesFile: sampleFiles[i]!,
+          ...(options.exactCount ? { exactCount: true } : {}),
+        };
+        const jobFile = join(tmp, `job-${spec.id}-${i}.json`);
+        writeFileSync(jobFile, JSON.stringify(job));
+        return runChild('load worker', process.execPath, [worker, jobFile], {
+          onLine: (line) => {
+            if (line !== MEASURING) return;
+            cpuBefore.set(server.pid, cpuTimeMs(server.pid) ?? NaN);
+            if (cpuBefore.size === n) options.onMeasuring?.();
+          },
+        });
+      }),
+    );
   } finally {
-    peak = rss.stop().peak;
+    for (const r of rss) peak += r.stop().peak;
   }
-  const load = JSON.parse(stdout.trim().split('\n').pop()!) as LoadResult;
+  const load = mergeLoads(
+    outputs.map((stdout) => JSON.parse(stdout.trim().split('\n').pop()!) as LoadResult),
+    sampleFiles,
+  );
   // Over the measured run only: a server still warming up costs more per request.
-  const cpuUsPerRequest = (((cpuTimeMs(spec.pid) ?? NaN) - cpuBefore) * 1000) / load.responses;
+  const cpuMs = pids.reduce((sum, pid) => sum + ((cpuTimeMs(pid) ?? NaN) - (cpuBefore.get(pid) ?? NaN)), 0);
+  const cpuUsPerRequest = (cpuMs * 1000) / load.responses;
   log(`  ${Math.round(load.rps)} req/s, p50 ${load.latencyMs.p50.toFixed(2)} ms, p99 ${load.latencyMs.p99.toFixed(2)} ms, ${cpuUsPerRequest.toFixed(0)} µs CPU/req, ${load.non2xx} non-2xx, ${load.errors + load.timeouts} errors`);
-  return { id: spec.id, label: spec.label, pid: spec.pid, load, peakRssBytes: peak, cpuUsPerRequest };
+  return { id: spec.id, label: spec.label, pids, load, peakRssBytes: peak, cpuUsPerRequest };
+}
+
+/** Pet records in a SQLite benchmark database, read with a read-only connection of its own. */
+function countPets(path: string, db: BenchDatabase): number {
+  const sql = new Database(path, { readonly: true, fileMustExist: true });
+  try {
+    return sql
+      .prepare<[string, string], number>('SELECT count(*) FROM records r JOIN objects o ON o.id = r.object_id WHERE o.key = ? AND o.location_id = ?')
+      .pluck()
+      .get(db.objectKey, db.locationId)!;
+  } finally {
+    sql.close();
+  }
+}
+
+/** Waits until a process has used (almost) no CPU for 0.5 s, at most 2 minutes. */
+async function waitIdle(pid: number): Promise<void> {
+  const started = performance.now();
+  let last = cpuTimeMs(pid);
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const now = cpuTimeMs(pid);
+    if (now === undefined || last === undefined || now - last <= 20) break;
+    last = now;
+    if (performance.now() - started > 120_000) {
+      log(`  note: pid ${pid} is still busy after 2 minutes`);
+      return;
+    }
+  }
+  const waited = performance.now() - started;
+  if (waited > 1_000) log(`  waited ${(waited / 1000).toFixed(1)} s for pid ${pid} to finish earlier requests`);
+}
+
+/** Runs a CLI command of the built server to completion; its output goes to our stderr. */
+function cli(args: string[]): Promise<string> {
+  return runChild(`ghl-objects ${args[0]}`, process.execPath, [join(ROOT, 'bin/ghl-objects'), ...args]);
 }
 
 async function prepareData(options: BenchOptions, tmp: string): Promise<{ db: BenchDatabase; generated: boolean; timings?: GenerateTimings }> {
@@ -114,30 +234,93 @@ async function main(): Promise<number> {
   }
   log(`bare node:http (pid ${bare.pid}) on ${bare.origin}, serving a ${sample.body.length}-byte body`);
 
-  const worker = compileScripts(tmp, [join(ROOT, 'bench/load-worker.ts'), join(ROOT, 'bench/load-protocol.ts')]);
-  const common = { pathPrefix: prefix, idsFile, connections: options.connections, durationS: options.durationS, warmupS: options.warmupS, resolveFrom: join(ROOT, 'package.json') };
-  const specs = [
-    { id: 'get-record-pit', label: 'Get Record By Id, PIT', ...real, token: db.pit },
-    { id: 'get-record-oauth', label: 'Get Record By Id, OAuth JWT', ...real, token: db.oauth },
-    { id: 'bare', label: 'bare node:http, same bytes', ...bare, token: db.pit },
-  ];
+  // A search body of the search case, once by hand: it must find records, or the case measures nothing.
+  const probe = await get(`${real.origin}${prefix}search`, db.pit, searchBody(db.locationId, SPECIES[0]!, 30));
+  const probeBody = JSON.parse(probe.body.toString('utf8')) as { records?: unknown[]; total?: number };
+  if (probe.status !== 201 || !probeBody.records?.length) {
+    throw new Error(`the search case's body answered ${probe.status} with ${probeBody.records?.length ?? 0} records: ${probe.body.toString('utf8').slice(0, 300)}`);
+  }
+  log(`search probe: 201, ${probeBody.records.length} records of ${probeBody.total ?? '?'}`);
+
+  // For the PostgreSQL cases: the same data, exported before any case writes to it.
+  const exportFile = join(tmp, 'export.json');
+  if (options.pg) {
+    const t = performance.now();
+    await cli(['export', '--db', db.path, '--out', exportFile]);
+    log(`exported for PostgreSQL in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+  }
+
+  const worker = compileScripts(tmp, [join(ROOT, 'bench/load-worker.ts'), join(ROOT, 'bench/load-protocol.ts'), join(ROOT, 'bench/pets.ts')]);
+  const common: Common = { pathPrefix: prefix, idsFile, locationId: db.locationId, connections: options.connections, durationS: options.durationS, warmupS: options.warmupS, resolveFrom: join(ROOT, 'package.json') };
   const runs: CaseRun[] = [];
   // Cases continue along the shuffled id list, so no case re-reads the records another just read.
   let index = 0;
   const warmed = new Set<number>();
-  for (const spec of specs) {
+  const run = async (spec: CaseSpec, extra: Parameters<typeof runCase>[5] = {}) => {
     // A fresh server keeps getting cheaper per request for well over 5 s (JIT tiers, heap
     // sizing): measured after a short warmup, whichever case came first looked ~15% costlier.
-    const warmupS = warmed.has(spec.pid) ? options.warmupS : options.warmupS * FIRST_WARMUP_FACTOR;
-    warmed.add(spec.pid);
-    const run = await runCase(worker, tmp, spec, { ...common, warmupS }, index);
-    index = run.load.nextIndex;
-    runs.push(run);
+    // A server may still be working off requests a previous case gave up on (timeouts).
+    for (const s of spec.servers) await waitIdle(s.pid);
+    const fresh = spec.servers.some((s) => !warmed.has(s.pid));
+    const warmupS = fresh ? options.warmupS * FIRST_WARMUP_FACTOR : options.warmupS;
+    for (const s of spec.servers) warmed.add(s.pid);
+    const result = await runCase(worker, tmp, spec, { ...common, warmupS }, index, { idCount: db.ids.length, ...extra });
+    if (spec.kind === 'get') index = result.load.nextIndex;
+    runs.push(result);
+    return result;
+  };
+
+  await run({ id: 'get-record-pit', label: 'Get Record By Id, PIT', kind: 'get', servers: [real], token: db.pit });
+  await run({ id: 'get-record-oauth', label: 'Get Record By Id, OAuth JWT', kind: 'get', servers: [real], token: db.oauth });
+
+  // Every 201 (warmup included) must be a record that is there afterwards, no more and no fewer.
+  await waitIdle(real.pid);
+  const countBefore = countPets(db.path, db);
+  const create = await run({ id: 'create-record', label: 'Create record, PIT', kind: 'create', servers: [real], token: db.pit }, { exactCount: true });
+  const countAfter = countPets(db.path, db);
+  const created = (create.load.statusCodes['201'] ?? 0) + (create.load.warmup.statusCodes['201'] ?? 0);
+  const createCheck = { recordsBefore: countBefore, recordsAfter: countAfter, grew: countAfter - countBefore, acknowledged: created, ok: countAfter - countBefore === created };
+  log(`  records: ${countBefore} before, ${countAfter} after: grew by ${createCheck.grew}, ${created} acknowledged (201): ${createCheck.ok ? 'every one is there' : 'MISMATCH'}`);
+  await run({ id: 'search', label: 'Search, filtered + sorted, 20', kind: 'search', servers: [real], token: db.pit });
+
+  await run({ id: 'bare', label: 'bare node:http, same bytes', kind: 'get', servers: [bare], token: db.pit });
+
+  let pgRun: { schema: string; importS: number } | undefined;
+  if (options.pg) {
+    const url = options.pg;
+    const schema = `bench_${process.pid}_${Date.now().toString(36)}`;
+    const dropSchema = async () => {
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      } finally {
+        await client.end();
+      }
+      log(`dropped PostgreSQL schema ${schema}`);
+    };
+    trackHook(`drop PostgreSQL schema ${schema}`, dropSchema);
+    const t = performance.now();
+    await cli(['import', '--db', url, '--db-schema', schema, '--in', exportFile]);
+    pgRun = { schema, importS: (performance.now() - t) / 1000 };
+    log(`imported into PostgreSQL schema ${schema} in ${pgRun.importS.toFixed(1)} s`);
+    const first = await startRealServer({ url, schema });
+    log(`ghl-objects on PostgreSQL (pid ${first.pid}) on ${first.origin}`);
+    await checkRealServer(first.origin, prefix, db);
+    await run({ id: 'pg-get-record-pit', label: 'PostgreSQL: Get By Id, PIT, 1 process', kind: 'get', servers: [first], token: db.pit });
+    const second = await startRealServer({ url, schema });
+    log(`second ghl-objects on PostgreSQL (pid ${second.pid}) on ${second.origin}`);
+    await checkRealServer(second.origin, prefix, db);
+    await run({ id: 'pg-get-record-pit-2', label: 'PostgreSQL: Get By Id, PIT, 2 processes', kind: 'get', servers: [first, second], token: db.pit });
+    // The servers hold pooled connections in the schema: stop them before dropping it.
+    await stopAll();
+    untrackHook(`drop PostgreSQL schema ${schema}`);
+    await dropSchema();
   }
 
   const bareRun = runs.find((r) => r.id === 'bare')!;
   const cases: CaseSummary[] = runs.map((r) => summarize(r, bareRun));
-  const realIds = runs.filter((r) => r.pid === real.pid).reduce((n, r) => n + r.load.idsUsed + r.load.warmup.responses, 0);
+  const realIds = runs.filter((r) => r.id.startsWith('get-record')).reduce((n, r) => n + r.load.idsUsed + r.load.warmup.responses, 0);
   const summary = {
     command,
     revision: revision(),
@@ -153,12 +336,16 @@ async function main(): Promise<number> {
     data: { generated: data.generated, records: db.ids.length, timings: data.timings, bodyBytes: sample.body.length },
     server: { idleRssBytes: idleRss, peakRssBytesPit: runs[0]!.peakRssBytes },
     idsRequested: realIds,
+    createCheck,
+    postgres: pgRun ? { schema: pgRun.schema, importS: Number(pgRun.importS.toFixed(1)) } : undefined,
     cases,
   };
 
   const text = table(cases);
   const notes = [
     `server RSS: ${(idleRss / 1_048_576).toFixed(0)} MiB idle, peak ${(runs[0]!.peakRssBytes / 1_048_576).toFixed(0)} MiB during the PIT case`,
+    `create: ${createCheck.acknowledged.toLocaleString('en-US')} records acknowledged (201), the object grew by ${createCheck.grew.toLocaleString('en-US')}: ${createCheck.ok ? 'every acknowledged record is there' : 'MISMATCH'}`,
+    ...(pgRun ? [`PostgreSQL: import ${pgRun.importS.toFixed(1)} s into schema ${pgRun.schema} (dropped)`] : []),
     `ids: ${realIds.toLocaleString('en-US')} requests to ghl-objects over ${db.ids.length.toLocaleString('en-US')} records${realIds > db.ids.length ? ` (the list wrapped: each id asked for at most ${Math.ceil(realIds / db.ids.length)} times)` : ' (every request a different record)'}`,
     `${summary.machine.nproc} cores (${summary.machine.cpu}), node ${process.version}, load average ${summary.machine.loadAverageBefore[0]} before / ${summary.machine.loadAverageAfter[0]} after`,
     `command: ${command} (revision ${summary.revision})`,
@@ -170,6 +357,10 @@ async function main(): Promise<number> {
     process.stdout.write(`\n${text}\n\n${notes.join('\n')}\n`);
   }
 
+  if (!createCheck.ok) {
+    log(`\nFAILED: the create case acknowledged ${createCheck.acknowledged} records, but the object grew by ${createCheck.grew}`);
+    return 1;
+  }
   const failed = cases.filter((c) => c.failures > 0);
   if (failed.length) {
     log(`\nFAILED: not every response was 2xx:`);

@@ -26,13 +26,17 @@ export interface Answer {
 
 const TRANSPORT_HEADERS = new Set(['date', 'connection', 'keep-alive', 'content-length', 'transfer-encoding']);
 
-export async function get(url: string, token: string): Promise<Answer> {
-  const res = await fetch(url, { headers: { authorization: `Bearer ${token}`, version: VERSION } });
-  const headers: Record<string, string> = {};
+export async function get(url: string, token: string, post?: object): Promise<Answer> {
+  const headers = { authorization: `Bearer ${token}`, version: VERSION };
+  const res = await fetch(
+    url,
+    post === undefined ? { headers } : { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(post) },
+  );
+  const kept: Record<string, string> = {};
   res.headers.forEach((value, name) => {
-    if (!TRANSPORT_HEADERS.has(name)) headers[name] = value;
+    if (!TRANSPORT_HEADERS.has(name)) kept[name] = value;
   });
-  return { status: res.status, headers, body: Buffer.from(await res.arrayBuffer()) };
+  return { status: res.status, headers: kept, body: Buffer.from(await res.arrayBuffer()) };
 }
 
 /** Before any load: both tokens work and read the record asked for, so a 2xx under load means a real read. */
@@ -52,12 +56,14 @@ export async function checkRealServer(origin: string, prefix: string, db: BenchD
   return first!;
 }
 
-export async function startRealServer(dbPath: string): Promise<Server> {
+/** `db`: a SQLite file, or a postgres:// URL with its schema. */
+export async function startRealServer(db: string | { url: string; schema: string }): Promise<Server> {
+  const dbArgs = typeof db === 'string' ? ['--db', db] : ['--db', db.url, '--db-schema', db.schema];
   // The compiled CLI, exactly as a user starts it: no TypeScript loader in the measured process.
   const { child, match } = await startChild(
     'ghl-objects serve',
     process.execPath,
-    [join(ROOT, 'bin/ghl-objects'), 'serve', '--db', dbPath, '--port', '0', '--log-level', 'warn'],
+    [join(ROOT, 'bin/ghl-objects'), 'serve', ...dbArgs, '--port', '0', '--log-level', 'warn'],
     /ghl-objects listening on (http:\/\/\S+?:\d+)/,
     // Rate limits far above what a run can reach, rather than off: every request still goes
     // through the limiter's accounting (and gets its headers), as in production, but none is refused.

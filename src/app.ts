@@ -37,7 +37,7 @@ function holdsNul(root: unknown): boolean {
     if (typeof value === 'string') {
       if (value.includes('\u0000')) return true;
     } else if (Array.isArray(value)) {
-      stack.push(...value);
+      for (const item of value) stack.push(item);
     } else if (typeof value === 'object' && value !== null) {
       for (const [k, v] of Object.entries(value)) {
         if (k.includes('\u0000')) return true;
