@@ -2,7 +2,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import { HEADERS_TIMEOUT_MS, KEEP_ALIVE_TIMEOUT_MS, type Config } from './config.js';
 import { errors } from './errors.js';
 import { installAuth } from './http/auth.js';
-import { clientErrorHandler, frameworkErrors, installErrorHandler } from './http/error-handler.js';
+import { clientErrorHandler, frameworkErrors, installErrorHandler, installRawAnswers, pathOf } from './http/error-handler.js';
 import { customFieldRoutes } from './http/routes/custom-fields.js';
 import { objectRoutes } from './http/routes/objects.js';
 import { recordRoutes } from './http/routes/records.js';
@@ -68,6 +68,22 @@ function jsonBodies(app: FastifyInstance): void {
   });
 }
 
+/**
+ * Logger options: the caller's (tests pass a stream) or the config's, always with the request
+ * logged by its path only (a query string may carry a token) and secret headers redacted.
+ */
+function loggerOptions(config: Config, given: BuildOptions['logger']): FastifyServerOptions['logger'] {
+  if (given === false) return false;
+  const base = typeof given === 'object' && given !== null ? given : { level: config.logLevel };
+  return {
+    ...base,
+    redact: REDACT,
+    serializers: {
+      req: (req: { method: string; url: string; hostname?: string; ip?: string }) => ({ method: req.method, url: pathOf(req.url), host: req.hostname, remoteAddress: req.ip }),
+    },
+  } as FastifyServerOptions['logger'];
+}
+
 /** The rate limiter the config asks for: none when both limits are off, Redis when given, else memory. */
 function rateLimiter(config: Config): RateLimiter | null {
   const limits = { burstMax: config.rateLimitBurst, burstWindowMs: config.rateLimitWindowMs, dailyMax: config.rateLimitDaily };
@@ -88,13 +104,14 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   }
 
   const app = Fastify({
-    logger: options.logger ?? { level: config.logLevel, redact: REDACT },
+    logger: loggerOptions(config, options.logger),
     bodyLimit: config.bodyLimit,
     frameworkErrors,
     clientErrorHandler,
     requestTimeout: config.requestTimeoutMs,
     // Node checks request timeouts only this often (30 s by default): often enough for the timeout to hold.
-    http: { connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(config.requestTimeoutMs / 4))) },
+    // Node would answer a request without Host with a bare 400; the routes do not need it.
+    http: { requireHostHeader: false, connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(config.requestTimeoutMs / 4))) },
     keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
     // The real service answers /objects/ and /objects alike.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
@@ -108,6 +125,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   // A slow client gets neither its headers nor its body more time than this.
   app.server.headersTimeout = Math.min(HEADERS_TIMEOUT_MS, config.requestTimeoutMs);
   app.server.maxConnections = config.maxConnections;
+  installRawAnswers(app.server);
   app.decorate('services', services);
   installErrorHandler(app);
   jsonBodies(app);

@@ -1,3 +1,4 @@
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, errors, reasonPhrase } from '../errors.js';
@@ -18,6 +19,9 @@ export function toApiError(err: unknown): ApiError | null {
     return context === 'body' || missingQuery ? errors.validation(messages) : errors.badParams(messages);
   }
   switch (fe.code) {
+    case 'FST_ERR_BAD_URL':
+      // Fastify's own message repeats the whole URL, query (and any token in it) included.
+      return new ApiError(400, 'The URL is not valid: a path segment is not valid percent-encoding');
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return errors.bodyTooLarge();
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
@@ -43,6 +47,21 @@ export function frameworkErrors(err: FastifyError, _request: FastifyRequest, rep
   void reply.code(api.status).send(api.body);
 }
 
+/** A URL without its query string (which may carry a token): what logs and answers may show. */
+export function pathOf(url: string): string {
+  const q = url.indexOf('?');
+  return q === -1 ? url : url.slice(0, q);
+}
+
+/** A whole raw HTTP answer in the envelope that closes the connection: for what Node answers before Fastify. */
+function rawAnswer(status: number, message: string): string {
+  const body = JSON.stringify({ statusCode: status, message, error: reasonPhrase(status) });
+  return (
+    `HTTP/1.1 ${status} ${reasonPhrase(status)}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+    `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`
+  );
+}
+
 /** Requests Node's HTTP parser refuses before Fastify sees them: answered in the envelope, then closed. */
 export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {
   if (!socket.writable) {
@@ -50,11 +69,19 @@ export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): 
     return;
   }
   const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-  const body = JSON.stringify({ statusCode: status, message: reasonPhrase(status), error: reasonPhrase(status) });
-  socket.end(
-    `HTTP/1.1 ${status} ${reasonPhrase(status)}\r\nContent-Type: application/json; charset=utf-8\r\n` +
-      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-  );
+  socket.end(rawAnswer(status, reasonPhrase(status)));
+}
+
+/** Requests Node would answer bare (CONNECT, an Expect other than 100-continue): in the envelope instead. */
+export function installRawAnswers(server: Server): void {
+  server.on('connect', (request: IncomingMessage, socket: Socket) => {
+    socket.end(rawAnswer(404, `Cannot CONNECT ${pathOf(request.url ?? '')}`));
+  });
+  server.on('checkExpectation', (request: IncomingMessage, response: ServerResponse) => {
+    const body = JSON.stringify({ statusCode: 417, message: `Expectation not supported: ${String(request.headers.expect)}`, error: reasonPhrase(417) });
+    response.writeHead(417, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' });
+    response.end(body);
+  });
 }
 
 export function installErrorHandler(app: FastifyInstance): void {
@@ -72,7 +99,8 @@ export function installErrorHandler(app: FastifyInstance): void {
     return reply.code(internal.status).send(internal.body);
   });
   app.setNotFoundHandler((request, reply) => {
-    const e = errors.routeNotFound(request.method, request.url);
+    // The path only: a query string may carry a token, and an answer never repeats one.
+    const e = errors.routeNotFound(request.method, pathOf(request.url));
     return reply.code(e.status).send(e.body);
   });
 }
