@@ -259,8 +259,9 @@ async function main(): Promise<number> {
   const run = async (spec: CaseSpec, extra: Parameters<typeof runCase>[5] = {}) => {
     // A fresh server keeps getting cheaper per request for well over 5 s (JIT tiers, heap
     // sizing): measured after a short warmup, whichever case came first looked ~15% costlier.
-    // A server may still be working off requests a previous case gave up on (timeouts).
-    for (const s of spec.servers) await waitIdle(s.pid);
+    // A server may still be working off requests a previous case gave up on (timeouts): it
+    // would take CPU from this case, whichever server this case loads.
+    for (const s of [real, bare, ...spec.servers]) await waitIdle(s.pid);
     const fresh = spec.servers.some((s) => !warmed.has(s.pid));
     const warmupS = fresh ? options.warmupS * FIRST_WARMUP_FACTOR : options.warmupS;
     for (const s of spec.servers) warmed.add(s.pid);
