@@ -327,6 +327,8 @@ if (unreachable !== null) {
         await locker.query('BEGIN');
         await locker.query('LOCK TABLE meta IN ACCESS EXCLUSIVE MODE');
         const pending = store.revision();
+        // It may reject while the backends are still being terminated: handled now, checked below.
+        pending.catch(() => undefined);
         await new Promise((resolve) => setTimeout(resolve, 200));
         for (const pid of await backends()) await admin.query('SELECT pg_terminate_backend($1)', [pid]);
         await unavailableWithin(pending, 3_000);
