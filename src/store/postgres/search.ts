@@ -18,6 +18,7 @@
  */
 import type { Condition, Leaf, SearchPlan, SortKey, Target } from '../../services/search-plan.js';
 import type { SearchResult } from '../store.js';
+import { RAW_RECORD_COLUMNS, rawRecordOf } from '../raw-record.js';
 
 export type SortValue = string | number | null;
 /** A found record with the values it was sorted by, in `searchAfter` form (timestamps as epoch ms). */
@@ -330,17 +331,8 @@ export class PostgresSearch {
     const records: SearchHit[] = [];
     for (const r of rows) {
       if (r[1] === null) continue; // the count row of an empty page
-      records.push({
-        id: r[1] as string,
-        ownerJson: r[2] as string,
-        followersJson: r[3] as string,
-        propertiesJson: r[4] as string,
-        createdAt: r[5] as string,
-        updatedAt: r[6] as string,
-        createdByJson: r[7] as string,
-        lastUpdatedByJson: r[8] as string,
-        sortValues: plan.sort.map((s, i) => sortValue(s.target, r[9 + i])),
-      });
+      // Column 0 is the total; the record follows in RAW_RECORD_COLUMNS order, then the sort values.
+      records.push({ ...rawRecordOf(r.slice(1)), sortValues: plan.sort.map((s, i) => sortValue(s.target, r[1 + RAW_RECORD_COLUMNS + i])) });
     }
     return { total, records };
   }
