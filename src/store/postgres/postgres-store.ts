@@ -19,11 +19,9 @@
  * and connects anew on the next checkout, so the store recovers when the database comes back.
  */
 import pg from 'pg';
-import type { DataType, FieldOption } from '../../services/field-types.js';
 import type { SearchPlan } from '../../services/search-plan.js';
 import {
   StoreError,
-  type Actor,
   type Dataset,
   type FieldPatch,
   type FieldRow,
@@ -32,15 +30,14 @@ import {
   type LocationSchemaRows,
   type ObjectPatch,
   type ObjectRow,
-  type ObjectType,
   type RawRecord,
   type RecordRow,
   type SearchResult,
   type Store,
-  type TokenKind,
   type TokenRow,
 } from '../store.js';
 import { rawRecordOf } from '../raw-record.js';
+import { rowReaders, str, strOrNull, type Row } from '../row-readers.js';
 import { migrate, SCHEMA_NAME } from './migrations.js';
 import { PostgresSearch } from './search.js';
 
@@ -116,11 +113,8 @@ const isRetryable = (err: unknown): boolean => {
   return code === '40P01' || code === '40001';
 };
 
-type Row = Record<string, unknown>;
 type Db = pg.PoolClient;
 
-const str = (v: unknown): string => v as string;
-const strOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : (v as string));
 
 // Column lists, never `SELECT *`: a named prepared statement whose result columns changed under it
 // (a later migration) fails, and every column here is one the mappers read.
@@ -134,85 +128,13 @@ const RECORD_COLUMNS = 'id, location_id, object_id, owner, followers, properties
 
 // pg parses jsonb into values and booleans into booleans; listObjects reads rows through
 // row_to_json, which gives the same shapes.
-function toToken(r: Row): TokenRow {
-  return {
-    id: str(r.id),
-    locationId: str(r.location_id),
-    kind: r.kind as TokenKind,
-    hash: strOrNull(r.hash),
-    scopes: r.scopes as string[],
-    clientId: strOrNull(r.client_id),
-    createdAt: str(r.created_at),
-    expiresAt: strOrNull(r.expires_at),
-    revokedAt: strOrNull(r.revoked_at),
-  };
-}
-
-function toObject(r: Row): ObjectRow {
-  return {
-    id: str(r.id),
-    locationId: str(r.location_id),
-    key: str(r.key),
-    standard: r.standard === true,
-    type: r.type as ObjectType,
-    labels: { singular: str(r.label_singular), plural: str(r.label_plural) },
-    description: strOrNull(r.description),
-    primaryDisplayProperty: str(r.primary_display_property),
-    searchableProperties: r.searchable_properties as string[],
-    createdAt: str(r.created_at),
-    updatedAt: str(r.updated_at),
-  };
-}
-
-function toField(r: Row): FieldRow {
-  return {
-    id: str(r.id),
-    locationId: str(r.location_id),
-    objectId: str(r.object_id),
-    fieldKey: str(r.field_key),
-    name: str(r.name),
-    dataType: r.data_type as DataType,
-    description: strOrNull(r.description),
-    placeholder: strOrNull(r.placeholder),
-    showInForms: r.show_in_forms === true,
-    options: r.options as FieldOption[],
-    acceptedFormats: strOrNull(r.accepted_formats),
-    maxFileLimit: r.max_file_limit === null || r.max_file_limit === undefined ? null : Number(r.max_file_limit),
-    allowCustomOption: r.allow_custom_option === true,
-    parentId: strOrNull(r.parent_id),
-    unique: r.is_unique === true,
-    standard: r.standard === true,
-    createdAt: str(r.created_at),
-    updatedAt: str(r.updated_at),
-  };
-}
-
-function toFolder(r: Row): FolderRow {
-  return {
-    id: str(r.id),
-    locationId: str(r.location_id),
-    objectId: str(r.object_id),
-    name: str(r.name),
-    createdAt: str(r.created_at),
-    updatedAt: str(r.updated_at),
-  };
-}
-
-function toRecord(r: Row): RecordRow {
-  return {
-    id: str(r.id),
-    locationId: str(r.location_id),
-    objectId: str(r.object_id),
-    owner: r.owner as string[],
-    followers: r.followers as string[],
-    properties: r.properties as RecordRow['properties'],
-    createdAt: str(r.created_at),
-    updatedAt: str(r.updated_at),
-    createdBy: r.created_by as Actor,
-    lastUpdatedBy: r.last_updated_by as Actor,
-  };
-}
-
+const {
+  token: toToken,
+  object: toObject,
+  field: toField,
+  folder: toFolder,
+  record: toRecord,
+} = rowReaders({ bool: (v) => v === true, json: <T>(v: unknown) => v as T });
 // JSON columns are bound as JSON text and cast to jsonb: pg would send a JS array as a
 // PostgreSQL array literal, not as JSON.
 const json = (v: unknown): string => JSON.stringify(v);

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { DataType, FieldOption } from '../../services/field-types.js';
+import type { DataType } from '../../services/field-types.js';
 import type { SearchPlan } from '../../services/search-plan.js';
 import {
   StoreError,
@@ -13,89 +13,29 @@ import {
   type LocationSchemaRows,
   type ObjectPatch,
   type ObjectRow,
-  type ObjectType,
   type RawRecord,
   type RecordRow,
   type SearchResult,
   type Store,
-  type TokenKind,
   type TokenRow,
 } from '../store.js';
 import { rawRecordOf } from '../raw-record.js';
+import { rowReaders, str, strOrNull, type Row } from '../row-readers.js';
 import { MIGRATIONS } from './migrations.js';
 import { analyzeRecords, createFieldIndex, dropFieldIndex, SqliteSearch } from './search.js';
 
 /** How long a writer waits for another process's write lock (the CLI beside a running server). */
 const BUSY_TIMEOUT_MS = 5_000;
 
-type Row = Record<string, unknown>;
 
-const str = (v: unknown): string => v as string;
-const strOrNull = (v: unknown): string | null => (v === null ? null : (v as string));
-
-function toToken(r: Row): TokenRow {
-  return {
-    id: str(r.id),
-    locationId: str(r.location_id),
-    kind: r.kind as TokenKind,
-    hash: strOrNull(r.hash),
-    scopes: JSON.parse(str(r.scopes)) as string[],
-    clientId: strOrNull(r.client_id),
-    createdAt: str(r.created_at),
-    expiresAt: strOrNull(r.expires_at),
-    revokedAt: strOrNull(r.revoked_at),
-  };
-}
-
-function toObject(r: Row): ObjectRow {
-  return {
-    id: str(r.id),
-    locationId: str(r.location_id),
-    key: str(r.key),
-    standard: r.standard === 1,
-    type: r.type as ObjectType,
-    labels: { singular: str(r.label_singular), plural: str(r.label_plural) },
-    description: strOrNull(r.description),
-    primaryDisplayProperty: str(r.primary_display_property),
-    searchableProperties: JSON.parse(str(r.searchable_properties)) as string[],
-    createdAt: str(r.created_at),
-    updatedAt: str(r.updated_at),
-  };
-}
-
-function toField(r: Row): FieldRow {
-  return {
-    id: str(r.id),
-    locationId: str(r.location_id),
-    objectId: str(r.object_id),
-    fieldKey: str(r.field_key),
-    name: str(r.name),
-    dataType: r.data_type as DataType,
-    description: strOrNull(r.description),
-    placeholder: strOrNull(r.placeholder),
-    showInForms: r.show_in_forms === 1,
-    options: JSON.parse(str(r.options)) as FieldOption[],
-    acceptedFormats: strOrNull(r.accepted_formats),
-    maxFileLimit: r.max_file_limit === null ? null : Number(r.max_file_limit),
-    allowCustomOption: r.allow_custom_option === 1,
-    parentId: strOrNull(r.parent_id),
-    unique: r.is_unique === 1,
-    standard: r.standard === 1,
-    createdAt: str(r.created_at),
-    updatedAt: str(r.updated_at),
-  };
-}
-
-function toFolder(r: Row): FolderRow {
-  return {
-    id: str(r.id),
-    locationId: str(r.location_id),
-    objectId: str(r.object_id),
-    name: str(r.name),
-    createdAt: str(r.created_at),
-    updatedAt: str(r.updated_at),
-  };
-}
+// SQLite hands booleans over as 0/1 and JSON columns as text.
+const {
+  token: toToken,
+  object: toObject,
+  field: toField,
+  folder: toFolder,
+  record: toRecord,
+} = rowReaders({ bool: (v) => v === 1, json: (v) => JSON.parse(v as string) });
 
 const objectParams = (o: ObjectRow) => ({
   ...o,
@@ -122,21 +62,6 @@ const recordParams = (r: RecordRow) => ({
   createdBy: JSON.stringify(r.createdBy),
   lastUpdatedBy: JSON.stringify(r.lastUpdatedBy),
 });
-
-function toRecord(r: Row): RecordRow {
-  return {
-    id: str(r.id),
-    locationId: str(r.location_id),
-    objectId: str(r.object_id),
-    owner: JSON.parse(str(r.owner)) as string[],
-    followers: JSON.parse(str(r.followers)) as string[],
-    properties: JSON.parse(str(r.properties)) as RecordRow['properties'],
-    createdAt: str(r.created_at),
-    updatedAt: str(r.updated_at),
-    createdBy: JSON.parse(str(r.created_by)) as RecordRow['createdBy'],
-    lastUpdatedBy: JSON.parse(str(r.last_updated_by)) as RecordRow['lastUpdatedBy'],
-  };
-}
 
 /** The unique-index entries of a record: one per unique field it holds a value in. */
 function uniqueEntries(r: RecordRow, uniqueKeys: readonly string[]): Array<{ key: string; value: string | number }> {
