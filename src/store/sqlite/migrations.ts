@@ -126,4 +126,11 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX unique_values_record ON unique_values(record_id);
   CREATE INDEX records_object_created ON records(object_id, created_at, id);
   `,
+  // 4: search reads per-object value tables (object-values.ts), which the store builds and keeps
+  // current itself; the per-field indexes on records go when it first opens the file. The version
+  // also marks the file, so that an older ghl-objects, which would write records without their
+  // search rows, refuses it. records_object_updated stays: deletes by object_id use it.
+  `
+  DROP INDEX records_object_created;
+  `,
 ];

@@ -2,37 +2,33 @@
  * Runs a `SearchPlan` (services/search-plan.ts) on SQLite: one parameterised query for the page
  * and one for the total, in one read transaction so both see the same data.
  *
- * Every value of the plan is a bound parameter. Two things are SQL text, each asserted against a
- * strict pattern first: the object id, and the JSON path of a scalar property. Both must be
- * literals for SQLite to use a per-field partial expression index (`createFieldIndex` below):
- * an expression index only matches an expression that is the same tree, literal for literal.
+ * Both run on the object's value table (object-values.ts): conditions and sorts on a field with a
+ * column read that column, and `records` is joined only for the page's records and for conditions
+ * on what no column holds (lists, files, TEXTBOX_LIST entries, free text on numbers).
+ *
+ * Every value of the plan is a bound parameter. What is SQL text is each checked against a strict
+ * pattern first: table and column names (from object and field ids), and the JSON path of a
+ * property (from its key).
  */
 import type Database from 'better-sqlite3';
-import type { DataType } from '../../services/field-types.js';
 import type { Condition, Leaf, SearchPlan, SortKey, Target } from '../../services/search-plan.js';
 import { RAW_RECORD_COLUMNS, rawRecordOf } from '../raw-record.js';
 import type { SearchResult } from '../store.js';
+import { jsonPath, type ObjectValues, type ValuesTable } from './object-values.js';
 
 export type SortValue = string | number | null;
 /** A found record with the values it was sorted by, in `searchAfter` form (timestamps as epoch ms). */
 export type SearchHit = SearchResult['records'][number];
 
-const OBJECT_ID = /^[0-9a-f]{24}$/;
-const FIELD_ID = /^[A-Za-z0-9]{20}$/;
-/** Field keys an index is made for: custom keys are `[a-z0-9_]+`; business has camelCase ones (`postalCode`). */
-const INDEX_KEY = /^[A-Za-z0-9_]+$/;
 /** Property keys that may stand in SQL text: a field key, or `<textbox list>.<option key>`. No quote can pass. */
 const LITERAL_KEY = /^[A-Za-z0-9_]+(?:\.[A-Za-z0-9_-]+)?$/;
-const TIMESTAMP_COLUMNS = { createdAt: 'created_at', updatedAt: 'updated_at' } as const;
-const RECORD_COLUMNS = 'id, owner, followers, properties, created_at, updated_at, created_by, last_updated_by';
+const TIMESTAMP_COLUMNS = { createdAt: 'v.created_at', updatedAt: 'v.updated_at' } as const;
+const RECORD_COLUMNS = 'r.id, r.owner, r.followers, r.properties, r.created_at, r.updated_at, r.created_by, r.last_updated_by';
 const STATEMENT_CACHE_MAX = 200;
-
-/** The JSON path of a property's comparable value: a money value compares by its `value`. */
-function jsonPath(key: string, money: boolean): string {
-  // Keys are quoted because they may hold a dot (TEXTBOX_LIST entries) or start with a digit.
-  if (key.includes('"')) throw new Error(`property key ${JSON.stringify(key)} cannot be addressed by a JSON path`);
-  return money ? `$."${key}".value` : `$."${key}"`;
-}
+/** A page is first looked for among this many rows per row it needs, in sort order (see `walk`)… */
+const WALK_ROWS_PER_ROW = 50;
+/** …and never among more than this many rows. */
+const WALK_ROWS_MAX = 10_000;
 
 /**
  * A number bound so that it compares exactly with what SQLite parsed from the stored JSON. JSON
@@ -56,6 +52,10 @@ const bindable = (v: string | number): string | number | bigint => (typeof v ===
 class Sql {
   readonly params: Record<string, unknown> = {};
   private n = 0;
+  /** Whether some expression reads `records` (alias r), which the count then has to join. */
+  usesRecord = false;
+
+  constructor(private readonly table: ValuesTable) {}
 
   bind(v: unknown): string {
     const name = `p${++this.n}`;
@@ -69,16 +69,31 @@ class Sql {
     return LITERAL_KEY.test(key) ? `'${p}'` : this.bind(p);
   }
 
-  /** The comparable value of a scalar target: `json_extract(properties, '$."k"')`, exactly as `createFieldIndex` writes it. */
+  /** The stored JSON of the properties: marks the query as needing `records`. */
+  private properties(): string {
+    this.usesRecord = true;
+    return 'r.properties';
+  }
+
+  /**
+   * The comparable value of a scalar target: its field's column (which holds exactly
+   * `json_extract(properties, '$."k"')`), or that expression on `records` when it has none.
+   */
   scalar(t: Target): string {
     if (t.type === 'timestamp') return TIMESTAMP_COLUMNS[t.column];
     if (t.kind === 'list' || t.kind === 'files') throw new Error(`a ${t.kind} property has no single value`);
-    return `json_extract(properties, ${this.path(t.key, t.kind === 'money')})`;
+    const column = this.table.columns.get(t.key);
+    if (column && column.path === jsonPath(t.key, t.kind === 'money')) return `v.${column.sql}`;
+    return `json_extract(${this.properties()}, ${this.path(t.key, t.kind === 'money')})`;
   }
 
-  /** Some element of a list property satisfies `test` (SQL over json_each's `value`). */
+  /**
+   * Some element of a list property satisfies `test` (SQL over json_each's `value`). `LIMIT 1`
+   * keeps SQLite (3.53) from turning the EXISTS into a join: with the join to `records`, that
+   * join yields a row per matching element, and OFFSET counted those, so pages repeated records.
+   */
   someElement(key: string, test: (value: string) => string): string {
-    return `EXISTS (SELECT 1 FROM json_each(records.properties, ${this.bind(jsonPath(key, false))}) WHERE ${test('value')})`;
+    return `EXISTS (SELECT 1 FROM json_each(${this.properties()}, ${this.bind(jsonPath(key, false))}) WHERE ${test('value')} LIMIT 1)`;
   }
 
   /**
@@ -103,7 +118,7 @@ class Sql {
     switch (l.op) {
       case 'exists':
         if (t.type === 'timestamp') return '1';
-        return list ? `json_array_length(properties, ${this.bind(jsonPath(t.key, false))}) > 0` : `${this.scalar(t)} IS NOT NULL`;
+        return list ? `json_array_length(${this.properties()}, ${this.bind(jsonPath(t.key, false))}) > 0` : `${this.scalar(t)} IS NOT NULL`;
       case 'eq':
         if (list) return this.someElement(t.key, (v) => `${v} = ${this.bind(l.value)}`);
         return `${this.scalar(t)} = ${this.bind(bindable(l.value))}`;
@@ -142,7 +157,7 @@ class Sql {
           break;
         case 'number':
         case 'money':
-          parts.push(`instr(lower(properties -> ${this.path(t.key, t.kind === 'money')}), lower(${this.bind(q.text)})) > 0`);
+          parts.push(`instr(lower(${this.properties()} -> ${this.path(t.key, t.kind === 'money')}), lower(${this.bind(q.text)})) > 0`);
           break;
         case 'files':
           break;
@@ -151,14 +166,9 @@ class Sql {
     return parts.length ? `(${parts.join(' OR ')})` : '0';
   }
 
-  /** ORDER BY: a missing property sorts last in either direction (a timestamp is never missing). */
+  /** ORDER BY on the value table. */
   orderBy(sort: SortKey[]): string {
-    const keys = sort.map((s) => {
-      const e = this.scalar(s.target);
-      const dir = s.direction === 'asc' ? 'ASC' : 'DESC';
-      return s.target.type === 'timestamp' ? `${e} ${dir}` : `${e} ${dir} NULLS LAST`;
-    });
-    return [...keys, 'id ASC'].join(', ');
+    return orderOf(sort, sort.map((s) => this.scalar(s.target)), 'v.id');
   }
 
   /**
@@ -166,7 +176,7 @@ class Sql {
    * `k1 after v1 OR (k1 = v1 AND (k2 after v2 OR (k2 = v2 AND ... id > ?)))`.
    */
   after(sort: SortKey[], after: NonNullable<SearchPlan['after']>): string {
-    let sql = `id > ${this.bind(after.id)}`;
+    let sql = `v.id > ${this.bind(after.id)}`;
     for (let i = sort.length - 1; i >= 0; i--) {
       const s = sort[i]!;
       const v = after.values[i] ?? null;
@@ -184,15 +194,22 @@ class Sql {
   }
 }
 
+/** ORDER BY of the sort keys' expressions, then the id: a missing property sorts last in either direction (a timestamp is never missing). */
+function orderOf(sort: SortKey[], exprs: string[], id: string): string {
+  const keys = sort.map((s, i) => {
+    const dir = s.direction === 'asc' ? 'ASC' : 'DESC';
+    return s.target.type === 'timestamp' ? `${exprs[i]} ${dir}` : `${exprs[i]} ${dir} NULLS LAST`;
+  });
+  return [...keys, `${id} ASC`].join(', ');
+}
+
 /** The WHERE clause shared by the page and the count; `after` only for the page. */
 function whereOf(sql: Sql, plan: SearchPlan, withAfter: boolean): string {
-  if (!OBJECT_ID.test(plan.objectId)) throw new Error(`not an object id: ${JSON.stringify(plan.objectId)}`);
-  // The object id as a literal: a partial index `WHERE object_id = '<id>'` only qualifies for a query that says the same.
-  const parts = [`object_id = '${plan.objectId}'`];
+  const parts: string[] = [];
   if (plan.where) parts.push(sql.condition(plan.where));
   if (plan.query) parts.push(sql.query(plan.query));
   if (withAfter && plan.after) parts.push(sql.after(plan.sort, plan.after));
-  return parts.join(' AND ');
+  return parts.length ? parts.join(' AND ') : '1';
 }
 
 export interface CompiledQuery {
@@ -200,19 +217,81 @@ export interface CompiledQuery {
   params: Record<string, unknown>;
 }
 
-/** The SQL of a plan: the page (records, then one column per sort key) and the total. Exported for tests and logs. */
-export function compileSearch(plan: SearchPlan): { page: CompiledQuery; count: CompiledQuery } {
-  const page = new Sql();
+/** `v` first: the value table drives, and each of its rows finds its record by rowid. */
+const joined = (table: ValuesTable) => `${table.sql} v CROSS JOIN records r ON r.rowid = v.rid`;
+
+const sameTarget = (a: Target, b: Target): boolean =>
+  a.type === 'timestamp' ? b.type === 'timestamp' && a.column === b.column : b.type === 'property' && a.key === b.key && a.kind === b.kind;
+
+/** The conditions of the plan's top-level AND that are on `target` alone (a lone leaf counts as such an AND). */
+function leavesOn(where: Condition | null, target: Target): Condition[] {
+  const items = where === null ? [] : where.kind === 'and' ? where.items : [where];
+  return items.filter((c) => c.kind === 'leaf' && !c.negate && c.op !== 'contains' && sameTarget(c.target, target));
+}
+
+/** The page query around `chosen` (which picks and orders the page's value rows): only those rows fetch their records. */
+function pageAround(chosen: string, sort: SortKey[]): string {
+  const aliases = sort.map((_, i) => `p.s${i}`);
+  return `SELECT ${[RECORD_COLUMNS, ...aliases].join(', ')} FROM (${chosen}) p CROSS JOIN records r ON r.rowid = p.rid ORDER BY ${orderOf(sort, aliases, 'p.id')}`;
+}
+
+/** What `compileSearch` makes of a plan. */
+export interface CompiledSearch {
+  page: CompiledQuery;
+  count: CompiledQuery;
+  /**
+   * The page taken from the first rows in sort order only, when the sort allows it: with matches
+   * spread through the object, a page of 20 is found among the first few hundred rows, where the
+   * page query sorts every match. The caller uses its answer only when it holds every row the
+   * page needs, and runs `page` otherwise.
+   */
+  walk?: CompiledQuery;
+}
+
+/**
+ * The SQL of a plan on an object's value table: the page (records, then one column per sort key)
+ * and the total. The page is chosen and sorted on the value rows alone (joined with `records`
+ * only when a condition or sort needs it), and only its rows fetch their records: sorting the
+ * matches with their whole records attached cost more than the search itself. Exported for tests and logs.
+ */
+export function compileSearch(plan: SearchPlan, table: ValuesTable): CompiledSearch {
+  if (plan.objectId !== table.objectId) throw new Error(`the plan is for object ${plan.objectId}, the table for ${table.objectId}`);
+  const page = new Sql(table);
   const sortCols = plan.sort.map((s) => page.scalar(s.target));
   const where = whereOf(page, plan, true);
   const order = page.orderBy(plan.sort);
   const limit = `LIMIT ${page.bind(plan.limit)} OFFSET ${page.bind(plan.offset)}`;
-  const cols = [RECORD_COLUMNS, ...sortCols].join(', ');
-  const count = new Sql();
-  return {
-    page: { sql: `SELECT ${cols} FROM records WHERE ${where} ORDER BY ${order} ${limit}`, params: page.params },
-    count: { sql: `SELECT count(*) FROM records WHERE ${whereOf(count, plan, false)}`, params: count.params },
+  const select = `SELECT v.rid, v.id${sortCols.map((c, i) => `, ${c} AS s${i}`).join('')}`;
+  const count = new Sql(table);
+  const countWhere = whereOf(count, plan, false);
+  const compiled: CompiledSearch = {
+    page: { sql: pageAround(`${select} FROM ${page.usesRecord ? joined(table) : `${table.sql} v`} WHERE ${where} ORDER BY ${order} ${limit}`, plan.sort), params: page.params },
+    count: { sql: `SELECT count(*) FROM ${count.usesRecord ? joined(table) : `${table.sql} v`} WHERE ${countWhere}`, params: count.params },
   };
+  const walk = walkOf(plan, table);
+  if (walk) compiled.walk = walk;
+  return compiled;
+}
+
+/**
+ * The walk: the page among the first rows of the object in sort order (its index gives them in
+ * that order, starting where the conditions on the sort key start). Those first rows are a prefix
+ * of the full order, so the matches among them are the first matches of all. Only for one sort
+ * key on a column, without a keyset cursor, and near pages.
+ */
+function walkOf(plan: SearchPlan, table: ValuesTable): CompiledQuery | undefined {
+  const wanted = plan.offset + plan.limit;
+  const key = plan.sort[0];
+  if (plan.sort.length !== 1 || !key || plan.after || wanted * WALK_ROWS_PER_ROW > WALK_ROWS_MAX) return undefined;
+  const sql = new Sql(table);
+  const sortCol = sql.scalar(key.target);
+  if (sql.usesRecord) return undefined;
+  const keyed = leavesOn(plan.where, key.target).map((c) => sql.condition(c));
+  const first = `SELECT * FROM ${table.sql} v${keyed.length ? ` WHERE ${keyed.join(' AND ')}` : ''} ORDER BY ${sql.orderBy(plan.sort)} LIMIT ${sql.bind(wanted * WALK_ROWS_PER_ROW)}`;
+  const where = whereOf(sql, plan, false);
+  const from = sql.usesRecord ? `(${first}) v CROSS JOIN records r ON r.rowid = v.rid` : `(${first}) v`;
+  const chosen = `SELECT v.rid, v.id, ${sortCol} AS s0 FROM ${from} WHERE ${where} ORDER BY ${sql.orderBy(plan.sort)} LIMIT ${sql.bind(plan.limit)} OFFSET ${sql.bind(plan.offset)}`;
+  return { sql: pageAround(chosen, plan.sort), params: sql.params };
 }
 
 /** A sort value as a record's `searchAfter` carries it: a timestamp as epoch ms. */
@@ -225,13 +304,24 @@ export class SqliteSearch {
   /** Optimization: statements by SQL text. The text depends on the plan's shape and object, not its values. */
   private readonly statements = new Map<string, Database.Statement>();
 
-  constructor(private readonly db: Database.Database) {}
+  constructor(
+    private readonly db: Database.Database,
+    private readonly values: ObjectValues,
+    /** Whether to try the walk before the page query (off only to test the page query alone). */
+    private readonly walks = true,
+  ) {}
 
   search(plan: SearchPlan): SearchResult {
-    const { page, count } = compileSearch(plan);
     const run = this.db.transaction((): SearchResult => {
-      const rows = this.statement(page.sql).raw().all(page.params) as unknown[][];
+      const table = this.values.table(plan.objectId);
+      // An object without a value table has no records: it was deleted while the request ran.
+      if (!table) return { total: 0, records: [] };
+      const { page, count, walk } = compileSearch(plan, table);
       const total = this.statement(count.sql).pluck().get(count.params) as number;
+      const needed = Math.min(plan.limit, total - plan.offset);
+      if (needed <= 0) return { total, records: [] };
+      let rows = walk && this.walks && (this.statement(walk.sql).raw().all(walk.params) as unknown[][]);
+      if (!rows || rows.length < needed) rows = this.statement(page.sql).raw().all(page.params) as unknown[][];
       return {
         total,
         records: rows.map((r) => ({ ...rawRecordOf(r), sortValues: plan.sort.map((s, i) => sortValue(s.target, r[RAW_RECORD_COLUMNS + i])) })),
@@ -242,7 +332,9 @@ export class SqliteSearch {
 
   /** SQLite's plan for the page query (`EXPLAIN QUERY PLAN` details): to check which indexes a search uses. */
   explain(plan: SearchPlan): string[] {
-    const { page } = compileSearch(plan);
+    const table = this.values.table(plan.objectId);
+    if (!table) throw new Error(`object ${plan.objectId} has no value table`);
+    const { page } = compileSearch(plan, table);
     return (this.db.prepare(`EXPLAIN QUERY PLAN ${page.sql}`).all(page.params) as Array<{ detail: string }>).map((r) => r.detail);
   }
 
@@ -258,46 +350,4 @@ export class SqliteSearch {
     this.statements.set(text, s);
     return s;
   }
-}
-
-/** The name of a field's index: one per field id, so it follows the field whatever happens to its object. */
-export function fieldIndexName(fieldId: string): string {
-  if (!FIELD_ID.test(fieldId)) throw new Error(`not a field id: ${JSON.stringify(fieldId)}`);
-  return `records_f_${fieldId}`;
-}
-
-/** Whether a field of this type gets an index: only single values compare by one expression. */
-export function isIndexable(dataType: DataType): boolean {
-  return dataType !== 'CHECKBOX' && dataType !== 'MULTIPLE_OPTIONS' && dataType !== 'FILE_UPLOAD' && dataType !== 'TEXTBOX_LIST';
-}
-
-/**
- * Creates the partial expression index of one field of one object (idempotent); false when the
- * field's type gets none. The key and ids become SQL text here, so each is checked against its
- * pattern first and anything else throws.
- */
-export function createFieldIndex(db: Database.Database, objectId: string, field: { id: string; key: string; dataType: DataType }): boolean {
-  const name = fieldIndexName(field.id);
-  if (!OBJECT_ID.test(objectId)) throw new Error(`not an object id: ${JSON.stringify(objectId)}`);
-  if (!INDEX_KEY.test(field.key)) throw new Error(`not an indexable field key: ${JSON.stringify(field.key)}`);
-  if (!isIndexable(field.dataType)) return false;
-  const path = jsonPath(field.key, field.dataType === 'MONETORY');
-  db.exec(`CREATE INDEX IF NOT EXISTS "${name}" ON records (json_extract(properties, '${path}'), id) WHERE object_id = '${objectId}'`);
-  return true;
-}
-
-/**
- * Refreshes the planner's statistics of the records table and its indexes. Without them SQLite
- * guesses that `object_id = ?` is as selective as `<field> = ?` and often prefers the object's
- * timestamp index, which saves a sort but reads every record of the object. Sampled
- * (analysis_limit), so it costs milliseconds, not a scan of the table.
- */
-export function analyzeRecords(db: Database.Database): void {
-  db.pragma('analysis_limit = 1000');
-  db.exec('ANALYZE records');
-}
-
-/** Drops a field's index, if there is one. */
-export function dropFieldIndex(db: Database.Database, fieldId: string): void {
-  db.exec(`DROP INDEX IF EXISTS "${fieldIndexName(fieldId)}"`);
 }

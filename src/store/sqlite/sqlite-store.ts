@@ -1,7 +1,6 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { DataType } from '../../services/field-types.js';
 import type { SearchPlan } from '../../services/search-plan.js';
 import {
   StoreError,
@@ -22,7 +21,9 @@ import {
 import { rawRecordOf } from '../raw-record.js';
 import { rowReaders, str, strOrNull, type Row } from '../row-readers.js';
 import { MIGRATIONS } from './migrations.js';
-import { analyzeRecords, createFieldIndex, dropFieldIndex, SqliteSearch } from './search.js';
+import { GroupCommit } from './group-commit.js';
+import { ObjectValues, type ValuesTable } from './object-values.js';
+import { SqliteSearch } from './search.js';
 
 /** How long a writer waits for another process's write lock (the CLI beside a running server). */
 const BUSY_TIMEOUT_MS = 5_000;
@@ -88,6 +89,12 @@ export function openSqliteStore(path: string): SqliteStore {
     // NORMAL in WAL mode: a committed transaction survives a crash of the process (kill -9);
     // only a power loss can take the last few back. FULL would fsync on every commit.
     db.pragma('synchronous = NORMAL');
+    // A record write in a shared batch runs in a savepoint (group-commit.ts): its statement
+    // journal stays in memory instead of a temp file.
+    db.pragma('temp_store = MEMORY');
+    // 32 MiB of page cache (the build's default is 16): at 100,000 records an object's value
+    // table and the indexes a search walks stay in memory. Measured in bench/README.md.
+    db.pragma('cache_size = -32768');
     db.pragma('foreign_keys = ON');
     migrate(db);
   } catch (err) {
@@ -95,7 +102,7 @@ export function openSqliteStore(path: string): SqliteStore {
     throw err;
   }
   const store = new SqliteStore(db);
-  store.indexAllFields();
+  store.syncValues();
   return store;
 }
 
@@ -117,9 +124,15 @@ export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   private readonly stmts;
   private readonly searcher: SqliteSearch;
+  /** Record writes: batched into shared transactions (group-commit.ts). */
+  private readonly writes: GroupCommit;
+  /** Each object's search columns (object-values.ts). */
+  private readonly values: ObjectValues;
 
   constructor(private readonly db: Database.Database) {
-    this.searcher = new SqliteSearch(db);
+    this.values = new ObjectValues(db);
+    this.searcher = new SqliteSearch(db, this.values);
+    this.writes = new GroupCommit(db);
     // Optimization: every statement is prepared once here, never per call.
     this.stmts = {
       getMeta: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
@@ -174,8 +187,6 @@ export class SqliteStore implements Store {
            searchable_properties = @searchableProperties, updated_at = @updatedAt WHERE id = @id`,
       ),
       fieldKeysOf: db.prepare<[string], string>('SELECT field_key FROM fields WHERE object_id = ? ORDER BY created_at, rowid').pluck(),
-      fieldIdsOf: db.prepare<[string], string>('SELECT id FROM fields WHERE object_id = ?').pluck(),
-      fieldsWithObjectKey: db.prepare<[], Row>('SELECT f.id, f.object_id, f.field_key, f.data_type, o.key AS object_key FROM fields f JOIN objects o ON o.id = f.object_id'),
       deleteRecordsOf: db.prepare('DELETE FROM records WHERE object_id = ?'),
       deleteFieldsOf: db.prepare('DELETE FROM fields WHERE object_id = ?'),
       deleteFoldersOf: db.prepare('DELETE FROM folders WHERE object_id = ?'),
@@ -222,24 +233,18 @@ export class SqliteStore implements Store {
     };
   }
 
-  /**
-   * Makes sure every field that can have a search index has one, and that the planner has
-   * statistics to choose it. Idempotent: cheap on every start.
-   */
-  indexAllFields(): void {
-    const run = this.db.transaction(() => {
-      for (const r of this.stmts.fieldsWithObjectKey.all()) this.indexField(r);
-      analyzeRecords(this.db);
-    });
+  /** Makes every object's value table whole and current (object-values.ts). Cheap when nothing changed. */
+  syncValues(): void {
+    const run = this.db.transaction(() => this.values.syncAll());
     run.immediate();
   }
 
-  private indexField(r: Row): void {
-    createFieldIndex(this.db, str(r.object_id), { id: str(r.id), key: str(r.field_key).slice(str(r.object_key).length + 1), dataType: r.data_type as DataType });
-  }
-
-  private indexFieldRow(f: FieldRow, objectKey: string): void {
-    this.indexField({ id: f.id, object_id: f.objectId, field_key: f.fieldKey, data_type: f.dataType, object_key: objectKey });
+  /** An object's value table; made first if the object exists and it is missing. */
+  private valuesOf(objectId: string): ValuesTable | undefined {
+    const t = this.values.table(objectId);
+    if (t || !this.stmts.objectById.get(objectId)) return t;
+    this.values.sync(objectId);
+    return this.values.table(objectId);
   }
 
   async close(): Promise<void> {
@@ -267,6 +272,7 @@ export class SqliteStore implements Store {
     const s = this.stmts;
     const load = this.db.transaction(() => {
       if (options.reset) {
+        this.values.dropAll();
         // Children before parents; the signing key and the revision counter in meta stay.
         for (const table of ['unique_values', 'records', 'fields', 'folders', 'objects', 'tokens', 'users', 'locations']) this.db.exec(`DELETE FROM ${table}`);
       } else if (s.anyLocation.get() !== undefined) {
@@ -288,9 +294,8 @@ export class SqliteStore implements Store {
         s.insertRecord.run(recordParams(r));
         this.indexUnique(r, uniqueKeysOf.get(r.objectId) ?? []);
       }
-      // Indexes after the rows: one sorted build is faster than growing them row by row.
-      for (const r of s.fieldsWithObjectKey.all()) this.indexField(r);
-      analyzeRecords(this.db);
+      // Value tables and their indexes after the rows: one sorted build is faster than growing them row by row.
+      this.values.syncAll();
       s.bumpRevision.run();
     });
     load.immediate();
@@ -374,10 +379,8 @@ export class SqliteStore implements Store {
       if (this.stmts.countCustom.get(object.locationId)! >= maxCustomObjects) throw new StoreError('limit', 'custom object limit reached');
       this.stmts.insertObject.run(objectParams(object));
       for (const f of folders) this.stmts.insertFolder.run(f);
-      for (const f of fields) {
-        this.stmts.insertField.run(fieldParams(f));
-        this.indexFieldRow(f, object.key);
-      }
+      for (const f of fields) this.stmts.insertField.run(fieldParams(f));
+      this.values.sync(object.id);
     });
   }
 
@@ -395,7 +398,7 @@ export class SqliteStore implements Store {
     return this.schemaChange(() => {
       if (!this.stmts.objectById.get(id)) return undefined;
       const keys = this.stmts.fieldKeysOf.all(id);
-      for (const fieldId of this.stmts.fieldIdsOf.all(id)) dropFieldIndex(this.db, fieldId);
+      this.values.drop(id);
       this.stmts.deleteUniqueOfObject.run(id);
       this.stmts.deleteRecordsOf.run(id);
       this.stmts.deleteFieldsOf.run(id);
@@ -426,11 +429,7 @@ export class SqliteStore implements Store {
   async insertField(field: FieldRow): Promise<void> {
     this.schemaChange(() => {
       this.stmts.insertField.run(fieldParams(field));
-      const object = this.stmts.objectById.get(field.objectId);
-      if (object) {
-        this.indexFieldRow(field, str(object.key));
-        analyzeRecords(this.db);
-      }
+      if (this.stmts.objectById.get(field.objectId)) this.values.sync(field.objectId);
     });
   }
 
@@ -457,7 +456,7 @@ export class SqliteStore implements Store {
         this.stmts.setSearchable.run(JSON.stringify(searchable.length ? searchable : [object.primaryDisplayProperty]), object.id);
       }
       this.stmts.deleteField.run(id);
-      dropFieldIndex(this.db, id);
+      this.values.sync(field.objectId);
       return true;
     });
   }
@@ -490,12 +489,13 @@ export class SqliteStore implements Store {
   }
 
   async insertRecord(record: RecordRow, uniqueKeys: readonly string[]): Promise<void> {
-    const insert = this.db.transaction(() => {
-      this.stmts.insertRecord.run(recordParams(record));
-      this.indexUnique(record, uniqueKeys);
-    });
     try {
-      insert.immediate();
+      await this.writes.run(() => {
+        const params = recordParams(record);
+        const { lastInsertRowid } = this.stmts.insertRecord.run(params);
+        this.valuesOf(record.objectId)?.insert.run({ rid: lastInsertRowid, id: record.id, createdAt: record.createdAt, updatedAt: record.updatedAt, properties: params.properties });
+        this.indexUnique(record, uniqueKeys);
+      });
     } catch (err) {
       if (isUniqueViolation(err)) throw new StoreError('conflict', 'the record id is taken');
       throw err;
@@ -503,28 +503,29 @@ export class SqliteStore implements Store {
   }
 
   async updateRecord(objectId: string, id: string, apply: (current: RecordRow) => RecordRow, uniqueKeys: readonly string[]): Promise<RecordRow | undefined> {
-    // IMMEDIATE: the write lock is taken before the read, so no other writer slips in between.
-    const update = this.db.transaction(() => {
+    // The batch's transaction is IMMEDIATE: the write lock is held before the read, so no other writer slips in between.
+    return this.writes.run(() => {
       const row = this.stmts.recordById.get(id, objectId);
       if (!row) return undefined;
       const next = apply(toRecord(row));
-      this.stmts.updateRecord.run(recordParams(next));
+      const params = recordParams(next);
+      this.stmts.updateRecord.run(params);
+      this.valuesOf(objectId)?.update.run({ id, updatedAt: next.updatedAt, properties: params.properties });
       if (uniqueKeys.length) {
         this.stmts.deleteUniqueOfRecord.run(id);
         this.indexUnique(next, uniqueKeys);
       }
       return next;
     });
-    return update.immediate();
   }
 
   async deleteRecord(objectId: string, id: string): Promise<boolean> {
-    const remove = this.db.transaction(() => {
-      // Only a record of this object is deleted; its unique values go with it (and only then).
+    return this.writes.run(() => {
+      // Only a record of this object is deleted; its unique values and search row go with it (and only then).
+      this.valuesOf(objectId)?.remove.run(id);
       const deleted = this.stmts.deleteRecord.run(id, objectId).changes > 0;
       if (deleted) this.stmts.deleteUniqueOfRecord.run(id);
       return deleted;
     });
-    return remove.immediate();
   }
 }

@@ -1,0 +1,102 @@
+import Database from 'better-sqlite3';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { GroupCommit } from '../../../src/store/sqlite/group-commit.js';
+import { tempDir } from '../../helpers/test-server.js';
+
+const { dir, cleanup } = tempDir('ghl-objects-group-commit-');
+after(cleanup);
+let n = 0;
+
+/** A WAL database file with one table whose `v` is unique, and a second connection to look from. */
+function setup(): { db: Database.Database; other: Database.Database; path: string } {
+  const path = join(dir, `g-${++n}.db`);
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.exec('CREATE TABLE t (k TEXT PRIMARY KEY, v TEXT UNIQUE)');
+  return { db, other: new Database(path, { timeout: 0 }), path };
+}
+
+const rows = (db: Database.Database) => db.prepare('SELECT k, v FROM t ORDER BY k').all();
+
+test('writes queued in one turn share one transaction, and each settles with its own result', async () => {
+  const { db, other } = setup();
+  const writes = new GroupCommit(db);
+  const insert = db.prepare('INSERT INTO t (k, v) VALUES (?, ?)');
+  // What another connection sees while each write runs: nothing committed yet, not even the
+  // writes before it in the batch.
+  const seen: unknown[][] = [];
+  const results = await Promise.all(
+    ['a', 'b', 'c'].map((k) =>
+      writes.run(() => {
+        seen.push(rows(other));
+        return insert.run(k, `v-${k}`).changes;
+      }),
+    ),
+  );
+  assert.deepEqual(results, [1, 1, 1]);
+  assert.deepEqual(seen, [[], [], []]);
+  assert.deepEqual(rows(other), [{ k: 'a', v: 'v-a' }, { k: 'b', v: 'v-b' }, { k: 'c', v: 'v-c' }]);
+  db.close();
+  other.close();
+});
+
+test("a failing write is undone alone: the others in its batch are committed, it rejects with its own error", async () => {
+  const { db, other } = setup();
+  const writes = new GroupCommit(db);
+  const insert = db.prepare('INSERT INTO t (k, v) VALUES (?, ?)');
+  const outcomes = await Promise.allSettled([
+    writes.run(() => insert.run('a', 'same')),
+    writes.run(() => {
+      // Two statements: the first is undone with the second's failure.
+      insert.run('b', 'b-own');
+      insert.run('b2', 'same');
+    }),
+    writes.run(() => {
+      insert.run('c', 'c-own');
+      throw new Error('refused by the caller');
+    }),
+    writes.run(() => insert.run('d', 'd-own')),
+  ]);
+  assert.deepEqual(outcomes.map((o) => o.status), ['fulfilled', 'rejected', 'rejected', 'fulfilled']);
+  assert.equal((outcomes[1] as PromiseRejectedResult).reason.code, 'SQLITE_CONSTRAINT_UNIQUE');
+  assert.equal((outcomes[2] as PromiseRejectedResult).reason.message, 'refused by the caller');
+  assert.deepEqual(rows(other), [{ k: 'a', v: 'same' }, { k: 'd', v: 'd-own' }]);
+  db.close();
+  other.close();
+});
+
+test('no write settles before its commit: when the commit cannot happen, every write of the batch rejects and nothing is stored', async () => {
+  const { db, other, path } = setup();
+  const writes = new GroupCommit(db);
+  const insert = db.prepare('INSERT INTO t (k, v) VALUES (?, ?)');
+  const locker = new Database(path);
+  locker.exec('BEGIN IMMEDIATE'); // another connection holds the write lock
+  db.pragma('busy_timeout = 0');
+  const outcomes = await Promise.allSettled([writes.run(() => insert.run('a', '1')), writes.run(() => insert.run('b', '2'))]);
+  assert.deepEqual(outcomes.map((o) => o.status), ['rejected', 'rejected']);
+  assert.equal((outcomes[0] as PromiseRejectedResult).reason.code, 'SQLITE_BUSY');
+  locker.exec('ROLLBACK');
+  assert.deepEqual(rows(other), []);
+  // The queue is usable again afterwards.
+  assert.equal((await writes.run(() => insert.run('c', '3'))).changes, 1);
+  assert.deepEqual(rows(other), [{ k: 'c', v: '3' }]);
+  for (const d of [db, other, locker]) d.close();
+});
+
+test('writes queued in different turns get different transactions', async () => {
+  const { db, other } = setup();
+  const writes = new GroupCommit(db);
+  const insert = db.prepare('INSERT INTO t (k, v) VALUES (?, ?)');
+  await writes.run(() => insert.run('a', '1'));
+  assert.deepEqual(rows(other), [{ k: 'a', v: '1' }], 'visible to another connection once settled');
+  let seen: unknown[] = [];
+  await writes.run(() => {
+    seen = rows(other);
+    insert.run('b', '2');
+  });
+  assert.deepEqual(seen, [{ k: 'a', v: '1' }], 'the first was committed before the second ran');
+  db.close();
+  other.close();
+});
