@@ -1,5 +1,6 @@
 /**
- * The Store on PostgreSQL, over one `pg.Pool`. Semantics are those of the SQLite store, method
+ * The Store on PostgreSQL, over one `pg.Pool` and a few pipelined reader connections for record
+ * reads (readers.ts), both within poolSize. Semantics are those of the SQLite store, method
  * for method (the contract suite in test/store runs both); what differs is how atomicity is had:
  *
  * - A write is one transaction (BEGIN ... COMMIT) on one pooled connection, or one statement.
@@ -15,8 +16,8 @@
  *   claim in the same order. A deadlock that still happens (crossing claims of an insert and an
  *   update) is retried.
  *
- * Connection-level failures become StoreError('unavailable'); the pool drops broken connections
- * and connects anew on the next checkout, so the store recovers when the database comes back.
+ * Connection-level failures become StoreError('unavailable'); the pool and the readers drop broken
+ * connections and connect anew on the next query, so the store recovers when the database comes back.
  */
 import pg from 'pg';
 import type { SearchPlan } from '../../services/search-plan.js';
@@ -39,6 +40,7 @@ import {
 import { rawRecordOf } from '../raw-record.js';
 import { rowReaders, str, strOrNull, type Row } from '../row-readers.js';
 import { migrate, SCHEMA_NAME } from './migrations.js';
+import { Readers } from './readers.js';
 import { PostgresSearch } from './search.js';
 
 export interface PostgresStoreOptions {
@@ -57,6 +59,14 @@ const DEFAULTS = { schema: 'public', poolSize: 10, statementTimeoutMs: 30_000, c
 const IDLE_TIMEOUT_MS = 30_000;
 /** Attempts of a transaction that PostgreSQL aborted to break a deadlock (40P01) or a serialization failure (40001). */
 const MAX_ATTEMPTS = 3;
+/** Pipelined reader connections (readers.ts), out of poolSize: at most this many, and at most half of it. */
+const READERS = 2;
+/**
+ * Queries a reader carries at once; more go to the pool. A turn of the event loop under load issues
+ * a few dozen reads, which should fit; when the database slows down, the reads past this spread over
+ * the pool's connections.
+ */
+const READER_MAX_IN_FLIGHT = 32;
 /** Rows per statement when a dataset is loaded: bounds the size of one bound parameter. */
 const LOAD_CHUNK = 1_000;
 
@@ -228,13 +238,9 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
   const poolSize = positive('poolSize', options.poolSize ?? DEFAULTS.poolSize);
   const statementTimeoutMs = positive('statementTimeoutMs', options.statementTimeoutMs ?? DEFAULTS.statementTimeoutMs);
   const connectTimeoutMs = positive('connectTimeoutMs', options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs);
-  const pool = new pg.Pool({
+  const connection: pg.ClientConfig = {
     connectionString: url,
-    max: poolSize,
     connectionTimeoutMillis: connectTimeoutMs,
-    idleTimeoutMillis: IDLE_TIMEOUT_MS,
-    // The pool alone never keeps a process alive (a CLI command that is done exits).
-    allowExitOnIdle: true,
     keepAlive: true,
     application_name: 'ghl-objects',
     // Startup parameters: set on every new connection without a round trip. The schema passed SCHEMA_NAME.
@@ -245,11 +251,20 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     // A client-side bound too, for when the server stops answering without closing the socket
     // (statement_timeout cannot fire then). Longer than statement_timeout, which should fire first.
     query_timeout: statementTimeoutMs + connectTimeoutMs,
+  };
+  // The readers' connections count in poolSize, and leave at least half of it to the pool (transactions).
+  const readerCount = Math.min(READERS, Math.floor(poolSize / 2));
+  const pool = new pg.Pool({
+    ...connection,
+    max: poolSize - readerCount,
+    idleTimeoutMillis: IDLE_TIMEOUT_MS,
+    // The pool alone never keeps a process alive (a CLI command that is done exits).
+    allowExitOnIdle: true,
   });
   // An idle connection that breaks (the server restarted) is already removed from the pool when
   // this fires; without a listener the 'error' event would crash the process.
   pool.on('error', () => undefined);
-  const store = new PostgresStore(pool, schema);
+  const store = new PostgresStore(pool, new Readers(connection, readerCount, READER_MAX_IN_FLIGHT, IDLE_TIMEOUT_MS), schema);
   try {
     await store.withClient((client) => migrate(client, schema));
   } catch (err) {
@@ -270,6 +285,7 @@ export class PostgresStore implements Store {
 
   constructor(
     private readonly pool: pg.Pool,
+    private readonly readers: Readers,
     /** The schema the tables live in. */
     readonly schema: string,
   ) {
@@ -277,7 +293,7 @@ export class PostgresStore implements Store {
   }
 
   async close(): Promise<void> {
-    await this.pool.end();
+    await Promise.all([this.readers.close(), this.pool.end()]);
   }
 
   /**
@@ -338,6 +354,26 @@ export class PostgresStore implements Store {
   /** One statement on a pooled connection; `name` makes it a prepared statement, parsed once per connection. */
   private async query<R extends pg.QueryResultRow = Row>(text: string, values: unknown[] = [], name?: string): Promise<pg.QueryResult<R>> {
     return this.withClient((c) => c.query<R>(name ? { name, text, values } : { text, values }));
+  }
+
+  /**
+   * Runs `query`, one read-only statement, on a pipelined reader when one has room, else on a
+   * pooled connection. A connection-level failure discards the reader's connection, as withClient
+   * does a pooled one: the queries queued behind a statement that timed out fail with it at once
+   * instead of each waiting out its own timeout in turn.
+   */
+  private async read<T>(query: (client: pg.ClientBase) => Promise<T>): Promise<T> {
+    const reader = this.readers.pick();
+    if (!reader) return this.withClient(query);
+    try {
+      return await reader.run(query);
+    } catch (err) {
+      if (isConnectionError(err)) this.readers.discard(reader);
+      // The queries behind the failure fail with it, not always with an error of their own kind: a
+      // statement whose preparation timed out (waiting for a lock) is missing for those queued
+      // behind it. Their errors come after the first one's, which discarded the reader.
+      throw reader.discarded ? unavailable(err) : translate(err);
+    }
   }
 
   async getMeta(key: string): Promise<string | undefined> {
@@ -622,7 +658,7 @@ export class PostgresStore implements Store {
 
   async getRecordRaw(objectId: string, id: string): Promise<RawRecord | undefined> {
     // JSON columns as text: the read path splices them into the answer without parsing.
-    const { rows } = await this.withClient((c) =>
+    const { rows } = await this.read((c) =>
       c.query<unknown[]>({
         name: 'ghl_record_raw',
         text: `SELECT id, owner::text, followers::text, properties::text, created_at, updated_at, created_by::text, last_updated_by::text
@@ -637,7 +673,9 @@ export class PostgresStore implements Store {
   }
 
   async getRecord(objectId: string, id: string): Promise<RecordRow | undefined> {
-    const { rows } = await this.query(`SELECT ${RECORD_COLUMNS} FROM records WHERE id = $1 AND object_id = $2`, [id, objectId], 'ghl_record');
+    const { rows } = await this.read((c) =>
+      c.query<Row>({ name: 'ghl_record', text: `SELECT ${RECORD_COLUMNS} FROM records WHERE id = $1 AND object_id = $2`, values: [id, objectId] }),
+    );
     return rows[0] && toRecord(rows[0]);
   }
 
