@@ -22,7 +22,7 @@ import { MIGRATIONS as SQLITE_MIGRATIONS } from '../../src/store/sqlite/migratio
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { StoreError, type Dataset, type RecordRow, type Store } from '../../src/store/store.js';
 import { tempDir } from '../helpers/test-server.js';
-import { at, LOC, PET, plan, recordRow, rid, storeContract, type Backend, type TestDb } from './store.contract.js';
+import { at, LOC, PET, petDataset, plan, recordRow, rid, storeContract, type Backend, type TestDb } from './store.contract.js';
 
 const PG_URL = process.env.GHL_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const REQUIRE_PG = process.env.GHL_REQUIRE_POSTGRES === '1';
@@ -355,15 +355,7 @@ if (unreachable !== null) {
       db = await pgDb({ store: { poolSize: 2 } });
       const store = await db.open();
       await store.loadDataset(
-        {
-          locations: [{ id: LOC, name: 'L', createdAt: at(0) }],
-          users: [],
-          tokens: [],
-          objects: [{ id: PET, locationId: LOC, key: 'custom_objects.pet', standard: false, type: 'USER_DEFINED', labels: { singular: 'P', plural: 'Ps' }, description: null, primaryDisplayProperty: 'custom_objects.pet.name', searchableProperties: [], createdAt: at(0), updatedAt: at(0) }],
-          folders: [],
-          fields: [],
-          records: [recordRow(PET, rid(1), {})],
-        },
+        petDataset([recordRow(PET, rid(1), {})]),
         { reset: false },
       );
       await Promise.all(Array.from({ length: 20 }, (_, i) => store.updateRecord(PET, rid(1), (c) => ({ ...c, properties: { ...c.properties, [`k${i}`]: i } }), [])));
@@ -415,15 +407,7 @@ if (unreachable !== null) {
       db = await pgDb();
       const store = await db.open();
       await store.loadDataset(
-        {
-          locations: [{ id: LOC, name: 'L', createdAt: at(0) }],
-          users: [],
-          tokens: [],
-          objects: [{ id: PET, locationId: LOC, key: 'custom_objects.pet', standard: false, type: 'USER_DEFINED', labels: { singular: 'P', plural: 'Ps' }, description: null, primaryDisplayProperty: 'custom_objects.pet.name', searchableProperties: [], createdAt: at(0), updatedAt: at(0) }],
-          folders: [],
-          fields: [],
-          records: Array.from({ length: 3_000 }, (_, i) => recordRow(PET, rid(i + 1), { name: `pet ${i}`, weight: i }, { updatedAt: at(i) })),
-        },
+        petDataset(Array.from({ length: 3_000 }, (_, i) => recordRow(PET, rid(i + 1), { name: `pet ${i}`, weight: i }, { updatedAt: at(i) }))),
         { reset: false },
       );
       await admin.query(`ANALYZE ${q(db.schema)}.records`);
@@ -488,16 +472,11 @@ function randomDataset(): Dataset {
     ['balance', 'MONETORY'], ['vaccines', 'CHECKBOX'], ['xrays', 'FILE_UPLOAD'],
   ] as const;
   return {
-    locations: [{ id: LOC, name: 'L', createdAt: at(0) }],
-    users: [],
-    tokens: [],
-    objects: [{ id: PET, locationId: LOC, key: 'custom_objects.pet', standard: false, type: 'USER_DEFINED', labels: { singular: 'P', plural: 'Ps' }, description: null, primaryDisplayProperty: 'custom_objects.pet.name', searchableProperties: [], createdAt: at(0), updatedAt: at(0) }],
-    folders: [],
+    ...petDataset(records),
     fields: fields.map(([key, dataType], i) => ({
       id: `Rand${String(i).padStart(16, '0')}`, locationId: LOC, objectId: PET, fieldKey: `custom_objects.pet.${key}`, name: key, dataType, description: null, placeholder: null,
       showInForms: true, options: [], acceptedFormats: null, maxFileLimit: null, allowCustomOption: false, parentId: null, unique: false, standard: false, createdAt: at(0), updatedAt: at(0),
     })),
-    records,
   };
 }
 

@@ -127,6 +127,19 @@ function fieldRow(n: number, objectId: string, fieldKey: string, dataType: DataT
   };
 }
 
+/** One location with one object, custom_objects.pet (id PET), without fields, holding `records`. */
+export function petDataset(records: RecordRow[]): Dataset {
+  return {
+    locations: [{ id: LOC, name: 'L', createdAt: at(0) }],
+    users: [],
+    tokens: [],
+    objects: [{ id: PET, locationId: LOC, key: 'custom_objects.pet', standard: false, type: 'USER_DEFINED', labels: { singular: 'P', plural: 'Ps' }, description: null, primaryDisplayProperty: 'custom_objects.pet.name', searchableProperties: [], createdAt: at(0), updatedAt: at(0) }],
+    folders: [],
+    fields: [],
+    records,
+  };
+}
+
 export function recordRow(objectId: string, id: string, properties: RecordRow['properties'], over: Partial<RecordRow> = {}): RecordRow {
   const createdAt = over.createdAt ?? at(1);
   const updatedAt = over.updatedAt ?? createdAt;

@@ -13,7 +13,7 @@ import type pg from 'pg';
 import { openPostgresStore, type PostgresStore, type PostgresStoreOptions } from '../../../src/store/postgres/postgres-store.js';
 import { StoreError } from '../../../src/store/store.js';
 import { postgresForTests } from '../../helpers/postgres.js';
-import { at, LOC, PET, recordRow, rid } from '../store.contract.js';
+import { PET, petDataset, recordRow, rid } from '../store.contract.js';
 
 const pgEnv = await postgresForTests('PostgreSQL readers');
 const RECORDS = 300;
@@ -31,15 +31,7 @@ if (pgEnv) {
     const store = await openPostgresStore(pgEnv!.url, { ...options, schema });
     stores.push(store);
     await store.loadDataset(
-      {
-        locations: [{ id: LOC, name: 'L', createdAt: at(0) }],
-        users: [],
-        tokens: [],
-        objects: [{ id: PET, locationId: LOC, key: 'custom_objects.pet', standard: false, type: 'USER_DEFINED', labels: { singular: 'P', plural: 'Ps' }, description: null, primaryDisplayProperty: 'custom_objects.pet.name', searchableProperties: [], createdAt: at(0), updatedAt: at(0) }],
-        folders: [],
-        fields: [],
-        records: Array.from({ length: RECORDS }, (_, i) => recordRow(PET, rid(i), { name: `pet ${i}`, n: i })),
-      },
+      petDataset(Array.from({ length: RECORDS }, (_, i) => recordRow(PET, rid(i), { name: `pet ${i}`, n: i }))),
       { reset: false },
     );
     return { store, schema };
