@@ -9,6 +9,11 @@ serving the same bytes as Get Record By Id.
 Options:
   --records N       pet records to generate (default 100000)
   --connections C   concurrent connections (default 50)
+  --search-connections C
+                    concurrent connections of the search case (default 1: the latency one
+                    client sees; at C connections a search waits for up to C-1 others)
+  --small-records N also measure Get Record By Id PIT on a second database of N records, for
+                    the ratio of the two (default 10000; 0: skip; skipped when not below --records)
   --duration S      seconds of measured load per case (default 10)
   --warmup S        seconds of unmeasured load before each case (default 5; 3 times that
                     before the first case on each server)
@@ -24,6 +29,9 @@ Options:
 export interface BenchOptions {
   records: number;
   connections: number;
+  searchConnections: number;
+  /** Records of the second database (0: none). */
+  smallRecords: number;
   durationS: number;
   warmupS: number;
   /** Absolute path, or undefined for a temp database. */
@@ -54,6 +62,8 @@ export function parseBenchArgs(argv: string[]): BenchOptions | undefined {
       options: {
         records: { type: 'string' },
         connections: { type: 'string' },
+        'search-connections': { type: 'string' },
+        'small-records': { type: 'string' },
         duration: { type: 'string' },
         warmup: { type: 'string' },
         db: { type: 'string' },
@@ -72,6 +82,8 @@ export function parseBenchArgs(argv: string[]): BenchOptions | undefined {
   return {
     records: count('records', values.records, 100_000, 1),
     connections: count('connections', values.connections, 50, 1),
+    searchConnections: count('search-connections', values['search-connections'], 1, 1),
+    smallRecords: count('small-records', values['small-records'], 10_000, 0),
     durationS: count('duration', values.duration, 10, 1),
     warmupS: count('warmup', values.warmup, 5, 0),
     // npm runs scripts from the package root; a relative path means the caller's directory.

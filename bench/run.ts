@@ -52,6 +52,8 @@ interface CaseSpec {
   /** One worker per server, the connections split between them. */
   servers: Server[];
   token: string;
+  /** Connections of this case, when not --connections. */
+  connections?: number;
 }
 
 type Common = Omit<LoadJob, 'origin' | 'headers' | 'startIndex' | 'kind' | 'samplesFile'>;
@@ -108,6 +110,7 @@ async function runCase(
   startIndex: number,
   options: { exactCount?: boolean; onMeasuring?: () => void; idCount?: number } = {},
 ): Promise<CaseRun> {
+  common = { ...common, connections: spec.connections ?? common.connections };
   const n = spec.servers.length;
   const headers = { Authorization: `Bearer ${spec.token}`, Version: VERSION };
   log(`${spec.label}: ${common.warmupS} s warmup + ${common.durationS} s at ${common.connections} connections${n > 1 ? ` (${n} servers, ${n} workers)` : ''}…`);
@@ -282,7 +285,24 @@ async function main(): Promise<number> {
   const created = (create.load.statusCodes['201'] ?? 0) + (create.load.warmup.statusCodes['201'] ?? 0);
   const createCheck = { recordsBefore: countBefore, recordsAfter: countAfter, grew: countAfter - countBefore, acknowledged: created, ok: countAfter - countBefore === created };
   log(`  records: ${countBefore} before, ${countAfter} after: grew by ${createCheck.grew}, ${created} acknowledged (201): ${createCheck.ok ? 'every one is there' : 'MISMATCH'}`);
-  await run({ id: 'search', label: 'Search, filtered + sorted, 20', kind: 'search', servers: [real], token: db.pit });
+  await run({ id: 'search', label: `Search, filtered + sorted, 20, ${options.searchConnections} conn.`, kind: 'search', servers: [real], token: db.pit, connections: options.searchConnections });
+
+  // Get Record By Id on a second, small database, in the same run: what the size of the data costs.
+  let small: { records: number; run: CaseRun } | undefined;
+  if (options.smallRecords > 0 && options.smallRecords < db.ids.length) {
+    log(`generating ${options.smallRecords.toLocaleString('en-US')} records for the small database…`);
+    const smallDb = (await generateDatabase(join(tmp, 'small.db'), options.smallRecords)).db;
+    const smallIds = join(tmp, 'small-ids.txt');
+    writeFileSync(smallIds, shuffled(smallDb.ids).join('\n'));
+    const server = await startRealServer(smallDb.path);
+    log(`ghl-objects on the small database (pid ${server.pid}) on ${server.origin}`);
+    await checkRealServer(server.origin, prefix, smallDb);
+    const label = `Get Record By Id, PIT, ${options.smallRecords.toLocaleString('en-US')} records`;
+    for (const s of [real, bare, server]) await waitIdle(s.pid);
+    const result = await runCase(worker, tmp, { id: 'get-record-pit-small', label, kind: 'get', servers: [server], token: smallDb.pit }, { ...common, idsFile: smallIds, locationId: smallDb.locationId, warmupS: options.warmupS * FIRST_WARMUP_FACTOR }, 0, { idCount: smallDb.ids.length });
+    runs.push(result);
+    small = { records: options.smallRecords, run: result };
+  }
 
   await run({ id: 'bare', label: 'bare node:http, same bytes', kind: 'get', servers: [bare], token: db.pit });
 
@@ -338,6 +358,7 @@ async function main(): Promise<number> {
     server: { idleRssBytes: idleRss, peakRssBytesPit: runs[0]!.peakRssBytes },
     idsRequested: realIds,
     createCheck,
+    sizeRatio: small ? { records: db.ids.length, smallRecords: small.records, reqPerS: Number((runs[0]!.load.rps / small.run.load.rps).toFixed(3)), cpuPerRequest: Number((runs[0]!.cpuUsPerRequest / small.run.cpuUsPerRequest).toFixed(3)) } : undefined,
     postgres: pgRun ? { schema: pgRun.schema, importS: Number(pgRun.importS.toFixed(1)) } : undefined,
     cases,
   };
@@ -346,6 +367,11 @@ async function main(): Promise<number> {
   const notes = [
     `server RSS: ${(idleRss / 1_048_576).toFixed(0)} MiB idle, peak ${(runs[0]!.peakRssBytes / 1_048_576).toFixed(0)} MiB during the PIT case`,
     `create: ${createCheck.acknowledged.toLocaleString('en-US')} records acknowledged (201), the object grew by ${createCheck.grew.toLocaleString('en-US')}: ${createCheck.ok ? 'every acknowledged record is there' : 'MISMATCH'}`,
+    ...(small
+      ? [
+          `Get Record By Id, PIT, at ${db.ids.length.toLocaleString('en-US')} records vs ${small.records.toLocaleString('en-US')}: ${summary.sizeRatio!.reqPerS.toFixed(2)} of the req/s, ${summary.sizeRatio!.cpuPerRequest.toFixed(2)} times the server CPU per request`,
+        ]
+      : []),
     ...(pgRun ? [`PostgreSQL: import ${pgRun.importS.toFixed(1)} s into schema ${pgRun.schema} (dropped)`] : []),
     `ids: ${realIds.toLocaleString('en-US')} requests to ghl-objects over ${db.ids.length.toLocaleString('en-US')} records${realIds > db.ids.length ? ` (the list wrapped: each id asked for at most ${Math.ceil(realIds / db.ids.length)} times)` : ' (every request a different record)'}`,
     `${summary.machine.nproc} cores (${summary.machine.cpu}), node ${process.version}, load average ${summary.machine.loadAverageBefore[0]} before / ${summary.machine.loadAverageAfter[0]} after`,
