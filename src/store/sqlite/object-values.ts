@@ -22,6 +22,12 @@ const FIELD_ID = /^[A-Za-z0-9]{20}$/;
 /** Field keys a column is made for: custom keys are `[a-z0-9_]+`; business has camelCase ones (`postalCode`). */
 const COLUMN_KEY = /^[A-Za-z0-9_]+$/;
 const TABLE_PREFIX = 'object_values_';
+/** Fields whose few values a search typically narrows by first (a status, a category). */
+const CATEGORY_TYPES: ReadonlySet<DataType> = new Set(['SINGLE_OPTIONS', 'RADIO']);
+/** Fields a search typically compares or sorts by a range. */
+const RANGE_TYPES: ReadonlySet<DataType> = new Set(['NUMERICAL', 'MONETORY', 'DATE']);
+/** At most this many range columns ride along in a category column's index. */
+const RANGE_COLUMNS_MAX = 6;
 
 /** The JSON path of a property's comparable value: a money value compares by its `value`. */
 export function jsonPath(key: string, money: boolean): string {
@@ -56,6 +62,7 @@ export const columnIndexName = (fieldId: string): string => `values_${columnName
 
 export interface ValueColumn {
   fieldId: string;
+  dataType: DataType;
   /** Quoted SQL name of the column. */
   sql: string;
   path: string;
@@ -82,7 +89,7 @@ interface FieldInfo {
 /** One field of an object that gets a column, or undefined when its type or key gets none. */
 function columnOf(f: FieldInfo): ValueColumn | undefined {
   if (!hasColumn(f.dataType) || !COLUMN_KEY.test(f.key)) return undefined;
-  return { fieldId: f.id, sql: `"${columnName(f.id)}"`, path: jsonPath(f.key, f.dataType === 'MONETORY') };
+  return { fieldId: f.id, dataType: f.dataType, sql: `"${columnName(f.id)}"`, path: jsonPath(f.key, f.dataType === 'MONETORY') };
 }
 
 export class ObjectValues {
@@ -96,11 +103,12 @@ export class ObjectValues {
       // Moves on every schema change, by any connection: the cache follows DDL made elsewhere too.
       schemaVersion: db.prepare<[], number>('SELECT schema_version FROM pragma_schema_version').pluck(),
       fieldsOf: db.prepare<[string], { id: string; field_key: string; data_type: string; object_key: string }>(
-        'SELECT f.id, f.field_key, f.data_type, o.key AS object_key FROM fields f JOIN objects o ON o.id = f.object_id WHERE f.object_id = ?',
+        'SELECT f.id, f.field_key, f.data_type, o.key AS object_key FROM fields f JOIN objects o ON o.id = f.object_id WHERE f.object_id = ? ORDER BY f.rowid',
       ),
       objectIds: db.prepare<[], string>('SELECT id FROM objects').pluck(),
       tables: db.prepare<[], string>(`SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE '${TABLE_PREFIX}%'`).pluck(),
       tableExists: db.prepare<[string], number>("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").pluck(),
+      indexesOf: db.prepare<[string], { name: string; sql: string }>("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL"),
       oldFieldIndexes: db.prepare<[], string>("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'records_f_%'").pluck(),
     };
   }
@@ -181,16 +189,40 @@ export class ObjectValues {
         this.db.exec(`ALTER TABLE ${sql} ADD COLUMN ${c.sql}`);
         this.db.exec(`UPDATE ${sql} SET ${c.sql} = (SELECT json_extract(properties, '${c.path}') FROM records WHERE rowid = ${sql}.rid)`);
       }
-      // What is left belongs to fields that are gone. An indexed column cannot be dropped.
+      // What is left belongs to fields that are gone. A column an index holds cannot be dropped.
       for (const column of present) {
-        this.db.exec(`DROP INDEX IF EXISTS "values_${column}"`);
+        for (const index of this.stmts.indexesOf.all(name)) if (index.sql.includes(`"${column}"`)) this.db.exec(`DROP INDEX "${index.name}"`);
         this.db.exec(`ALTER TABLE ${sql} DROP COLUMN "${column}"`);
       }
     }
-    this.db.exec(`CREATE INDEX IF NOT EXISTS "${name}_updated" ON ${sql} (updated_at, id)`);
-    this.db.exec(`CREATE INDEX IF NOT EXISTS "${name}_created" ON ${sql} (created_at, id)`);
-    for (const c of wanted) this.db.exec(`CREATE INDEX IF NOT EXISTS "${columnIndexName(c.fieldId)}" ON ${sql} (${c.sql}, id)`);
+    this.syncIndexes(name, wanted);
     this.analyze(objectId);
+  }
+
+  /**
+   * Makes each index of the table what it should be: the timestamps', and one per column, by its
+   * value then id (the order of a sort on it). A category column's index (SINGLE_OPTIONS, RADIO)
+   * also carries the range columns (NUMERICAL, MONETORY, DATE), so that a search that narrows by a
+   * category and compares or sorts by a number or a date (status = open, amount over N, newest
+   * first) is answered from that index alone: a filtered count over 100,000 records went from
+   * ~8 ms, reading a value row per match, to under 1 ms (bench/README.md).
+   */
+  private syncIndexes(table: string, columns: readonly ValueColumn[]): void {
+    const sql = `"${table}"`;
+    const ranges = columns.filter((c) => RANGE_TYPES.has(c.dataType)).slice(0, RANGE_COLUMNS_MAX).map((c) => c.sql);
+    const wanted = new Map<string, string>([
+      [`${table}_updated`, 'updated_at, id'],
+      [`${table}_created`, 'created_at, id'],
+      ...columns.map((c): [string, string] => [columnIndexName(c.fieldId), [c.sql, ...(CATEGORY_TYPES.has(c.dataType) ? ranges : []), 'id'].join(', ')]),
+    ]);
+    const present = new Map(this.stmts.indexesOf.all(table).map((i) => [i.name, i.sql]));
+    for (const [index, keys] of wanted) {
+      // SQLite keeps an index's CREATE statement as it was given: an index of other keys is made anew.
+      const create = `CREATE INDEX "${index}" ON ${sql} (${keys})`;
+      if (present.get(index) === create) continue;
+      if (present.has(index)) this.db.exec(`DROP INDEX "${index}"`);
+      this.db.exec(create);
+    }
   }
 
   /** Syncs every object's table and drops the tables of objects that are gone. Runs inside the caller's transaction. */

@@ -59,14 +59,18 @@ function assertInSync(path: string): number {
     assert.deepEqual(db.prepare("SELECT name FROM sqlite_master WHERE name LIKE 'records_f_%'").all(), [], 'no per-field index on records');
     let rows = 0;
     for (const o of objects) {
-      const fields = (db.prepare('SELECT id, field_key, data_type FROM fields WHERE object_id = ?').all(o.id) as Array<{ id: string; field_key: string; data_type: string }>).filter((f) =>
+      const fields = (db.prepare('SELECT id, field_key, data_type FROM fields WHERE object_id = ? ORDER BY rowid').all(o.id) as Array<{ id: string; field_key: string; data_type: string }>).filter((f) =>
         SINGLE_VALUE_TYPES.has(f.data_type),
       );
       const table = `object_values_${o.id}`;
       const columns = (db.pragma(`table_info("${table}")`) as Array<{ name: string }>).map((c) => c.name);
       assert.deepEqual(columns.sort(), ['created_at', 'id', 'rid', 'updated_at', ...fields.map((f) => `f_${f.id}`)].sort(), `columns of ${o.key}`);
+      // Each column's index: its value, then (for a category) the range columns, then the id.
+      const ranges = fields.filter((f) => ['NUMERICAL', 'MONETORY', 'DATE'].includes(f.data_type)).slice(0, 6).map((f) => `"f_${f.id}"`);
       for (const f of fields) {
-        assert.equal(db.prepare("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = ?").pluck().get(`values_f_${f.id}`), 1, `index of ${f.field_key}`);
+        const keys = [`"f_${f.id}"`, ...(['SINGLE_OPTIONS', 'RADIO'].includes(f.data_type) ? ranges : []), 'id'].join(', ');
+        const index = `values_f_${f.id}`;
+        assert.equal(db.prepare("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?").pluck().get(index), `CREATE INDEX "${index}" ON "${table}" (${keys})`, `index of ${f.field_key}`);
       }
       const select = (from: string) => `SELECT * FROM (${from}) ORDER BY rid`;
       const paths = fields.map((f) => {
@@ -166,8 +170,8 @@ test('opening a database repairs missing, stale and leftover search structures',
     db.exec(`DROP TABLE "${tables[0]}"`); // missing
     db.exec(`CREATE TABLE object_values_ffffffffffffffffffffffff (rid INTEGER PRIMARY KEY)`); // of no object
     const weight = db.prepare("SELECT id FROM fields WHERE field_key = 'custom_objects.pet.weight_kg'").pluck().get() as string;
-    db.exec(`DROP INDEX "values_f_${weight}"`);
-    db.exec(`ALTER TABLE object_values_${PET_OBJECT} DROP COLUMN "f_${weight}"`); // a column missing
+    for (const index of db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND sql LIKE ?").pluck().all(`%"f_${weight}"%`) as string[]) db.exec(`DROP INDEX "${index}"`);
+    db.exec(`ALTER TABLE object_values_${PET_OBJECT} DROP COLUMN "f_${weight}"`); // a column missing, with the indexes that held it
     db.exec(`ALTER TABLE object_values_${PET_OBJECT} ADD COLUMN "f_GoneField0PM428h8vSh"`); // a column of no field
   });
   stores.push(openSqliteStore(path));

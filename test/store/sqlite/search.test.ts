@@ -509,7 +509,7 @@ describe('per-field indexes', () => {
 
   before(async () => {
     // Enough rows that the planner has a reason to prefer an index.
-    await load(toRows(Array.from({ length: 500 }, (_, i) => ({ id: i.toString(16).padStart(24, '0'), properties: { txt: `t${i % 50}`, num: i, cash: { currency: 'default', value: i % 250 }, day: DAYS[i % 4]! }, created: TIMES[i % 4]!, updated: TIMES[i % 3]! }))));
+    await load(toRows(Array.from({ length: 500 }, (_, i) => ({ id: i.toString(16).padStart(24, '0'), properties: { txt: `t${i % 50}`, num: i, cash: { currency: 'default', value: i % 250 }, day: DAYS[i % 4]!, single: OPTIONS[i % OPTIONS.length]! }, created: TIMES[i % 4]!, updated: TIMES[i % 3]! }))));
     setIndexes(true);
     values.analyze(object.id);
   });
@@ -536,6 +536,21 @@ describe('per-field indexes', () => {
     assert.deepEqual(search.search(plan), withIndex);
     assert.equal(withIndex.total, 10);
     setIndexes(true);
+  });
+
+  test('a category filter with a number or date condition is counted and paged from the category index alone', () => {
+    const index = columnIndexName(field('single').id);
+    for (const b of [
+      { filters: [{ field: 'properties.single', operator: 'eq', value: 'a' }, { field: 'properties.num', operator: 'range', value: { lt: 200 } }], sort: [{ field: 'properties.num', direction: 'desc' }] },
+      { filters: [{ field: 'properties.single', operator: 'eq', value: 'b' }, { field: 'properties.day', operator: 'eq', value: DAYS[2]! }] },
+    ] as Array<Partial<SearchBody>>) {
+      const plan = planOf(b);
+      const { count } = compileSearch(plan, values.table(object.id)!);
+      const detail = (db.prepare(`EXPLAIN QUERY PLAN ${count.sql}`).all(count.params) as Array<{ detail: string }>).map((r) => r.detail).join('\n');
+      assert.match(detail, new RegExp(`USING COVERING INDEX ${index}`), detail);
+      assert.deepEqual(search.search(plan), searchNoWalk.search(plan));
+      assert.ok(search.search(plan).total > 0, JSON.stringify(b));
+    }
   });
 
   test('a page found by walking the sort order is the page the page query finds, when the walk finds it and when it does not', () => {
