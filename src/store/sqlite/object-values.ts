@@ -28,6 +28,12 @@ const CATEGORY_TYPES: ReadonlySet<DataType> = new Set(['SINGLE_OPTIONS', 'RADIO'
 const RANGE_TYPES: ReadonlySet<DataType> = new Set(['NUMERICAL', 'MONETORY', 'DATE']);
 /** At most this many range columns ride along in a category column's index. */
 const RANGE_COLUMNS_MAX = 6;
+/**
+ * At most this many fields of an object get a column, the first made first: each is an index
+ * every write of a record updates, and SQLite caps a table's columns. A field past them is
+ * searched in the records' JSON, as LARGE_TEXT is.
+ */
+export const COLUMNS_MAX = 100;
 
 /** The JSON path of a property's comparable value: a money value compares by its `value`. */
 export function jsonPath(key: string, money: boolean): string {
@@ -62,6 +68,8 @@ export const columnIndexName = (fieldId: string): string => `values_${columnName
 
 export interface ValueColumn {
   fieldId: string;
+  /** The property key (the field key without the object's prefix). */
+  key: string;
   dataType: DataType;
   /** Quoted SQL name of the column. */
   sql: string;
@@ -89,7 +97,7 @@ interface FieldInfo {
 /** One field of an object that gets a column, or undefined when its type or key gets none. */
 function columnOf(f: FieldInfo): ValueColumn | undefined {
   if (!hasColumn(f.dataType) || !COLUMN_KEY.test(f.key)) return undefined;
-  return { fieldId: f.id, dataType: f.dataType, sql: `"${columnName(f.id)}"`, path: jsonPath(f.key, f.dataType === 'MONETORY') };
+  return { fieldId: f.id, key: f.key, dataType: f.dataType, sql: `"${columnName(f.id)}"`, path: jsonPath(f.key, f.dataType === 'MONETORY') };
 }
 
 export class ObjectValues {
@@ -129,8 +137,15 @@ export class ObjectValues {
     return t;
   }
 
-  private fields(objectId: string): FieldInfo[] {
-    return this.stmts.fieldsOf.all(objectId).map((r) => ({ id: r.id, key: r.field_key.slice(r.object_key.length + 1), dataType: r.data_type as DataType }));
+  /** The columns an object's fields should have, in field order. */
+  private columnsOf(objectId: string): ValueColumn[] {
+    const out: ValueColumn[] = [];
+    for (const r of this.stmts.fieldsOf.all(objectId)) {
+      const c = columnOf({ id: r.id, key: r.field_key.slice(r.object_key.length + 1), dataType: r.data_type as DataType });
+      if (c) out.push(c);
+      if (out.length === COLUMNS_MAX) break;
+    }
+    return out;
   }
 
   /** The columns the table has now, by property key: what its statements and search may use. */
@@ -139,10 +154,7 @@ export class ObjectValues {
     if (!this.stmts.tableExists.get(name)) return undefined;
     const present = new Set((this.db.pragma(`table_info("${name}")`) as Array<{ name: string }>).map((c) => c.name));
     const columns = new Map<string, ValueColumn>();
-    for (const f of this.fields(objectId)) {
-      const c = columnOf(f);
-      if (c && present.has(columnName(f.id))) columns.set(f.key, c);
-    }
+    for (const c of this.columnsOf(objectId)) if (present.has(columnName(c.fieldId))) columns.set(c.key, c);
     const cols = [...columns.values()];
     const sql = `"${name}"`;
     const extract = (c: ValueColumn) => `json_extract(@properties, '${c.path}')`;
@@ -170,7 +182,7 @@ export class ObjectValues {
   sync(objectId: string): void {
     const name = valuesTableName(objectId);
     const sql = `"${name}"`;
-    const wanted = this.fields(objectId).map(columnOf).filter((c): c is ValueColumn => c !== undefined);
+    const wanted = this.columnsOf(objectId);
     if (!this.stmts.tableExists.get(name)) {
       this.db.exec(
         `CREATE TABLE ${sql} (rid INTEGER PRIMARY KEY, id TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL${wanted.map((c) => `, ${c.sql}`).join('')})`,

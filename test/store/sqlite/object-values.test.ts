@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, afterEach, test } from 'node:test';
 import { createServices } from '../../../src/services/container.js';
 import { prepareFixture } from '../../../src/services/fixtures.js';
+import { COLUMNS_MAX } from '../../../src/store/sqlite/object-values.js';
 import { openSqliteStore, type SqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
 import { StoreError, type Actor, type FieldRow, type RecordRow } from '../../../src/store/store.js';
 import { DEMO_FIXTURE, readJson, tempDir } from '../../helpers/test-server.js';
@@ -59,9 +60,9 @@ function assertInSync(path: string): number {
     assert.deepEqual(db.prepare("SELECT name FROM sqlite_master WHERE name LIKE 'records_f_%'").all(), [], 'no per-field index on records');
     let rows = 0;
     for (const o of objects) {
-      const fields = (db.prepare('SELECT id, field_key, data_type FROM fields WHERE object_id = ? ORDER BY rowid').all(o.id) as Array<{ id: string; field_key: string; data_type: string }>).filter((f) =>
-        SINGLE_VALUE_TYPES.has(f.data_type),
-      );
+      const fields = (db.prepare('SELECT id, field_key, data_type FROM fields WHERE object_id = ? ORDER BY rowid').all(o.id) as Array<{ id: string; field_key: string; data_type: string }>)
+        .filter((f) => SINGLE_VALUE_TYPES.has(f.data_type))
+        .slice(0, COLUMNS_MAX);
       const table = `object_values_${o.id}`;
       const columns = (db.pragma(`table_info("${table}")`) as Array<{ name: string }>).map((c) => c.name);
       assert.deepEqual(columns.sort(), ['created_at', 'id', 'rid', 'updated_at', ...fields.map((f) => `f_${f.id}`)].sort(), `columns of ${o.key}`);
@@ -193,4 +194,30 @@ test('a database of schema version 3 (per-field indexes on records, no value tab
   assert.equal(look(path, (db) => db.prepare("SELECT count(*) FROM sqlite_master WHERE name = 'records_object_created'").pluck().get()), 0);
   // REX is found by a search on a column again.
   assert.equal(look(path, (db) => db.prepare(`SELECT id FROM object_values_${PET_OBJECT} WHERE id = ?`).pluck().get(REX)), REX);
+});
+
+test(`only the first ${COLUMNS_MAX} single-value fields get a column; a search on a later one reads the records`, async () => {
+  const { store, path } = await demoStore();
+  const template = (await store.dumpDataset()).fields.find((f) => f.objectId === PET_OBJECT && f.dataType === 'NUMERICAL')!;
+  const extra: FieldRow[] = Array.from({ length: COLUMNS_MAX }, (_, i) => ({ ...template, id: `Extra${String(i).padStart(15, '0')}`, fieldKey: `custom_objects.pet.extra_${i}`, name: `Extra ${i}` }));
+  for (const f of extra) await store.insertField(f);
+  assertInSync(path);
+  const last = extra.at(-1)!;
+  assert.equal(look(path, (db) => db.prepare(`SELECT count(*) FROM pragma_table_info('object_values_${PET_OBJECT}') WHERE name LIKE 'f_%'`).pluck().get()), COLUMNS_MAX);
+  await store.insertRecord(pet('dddddddddddddddddddddddd', { name: 'D', [`extra_${COLUMNS_MAX - 1}`]: 7 }), []);
+  const found = await store.searchRecords({
+    objectId: PET_OBJECT,
+    where: { kind: 'leaf', op: 'eq', target: { type: 'property', key: `extra_${COLUMNS_MAX - 1}`, kind: 'number' }, value: 7, negate: false },
+    query: null,
+    sort: [{ target: { type: 'property', key: `extra_${COLUMNS_MAX - 1}`, kind: 'number' }, direction: 'desc' }],
+    after: null,
+    offset: 0,
+    limit: 10,
+  });
+  assert.deepEqual(found.records.map((r) => r.id), ['dddddddddddddddddddddddd']);
+  assert.equal(found.total, 1);
+  // Deleting a field with a column gives the next field its column.
+  assert.equal(await store.deleteField(extra[0]!.id, ['extra_0']), true);
+  assertInSync(path);
+  assert.equal(look(path, (db) => db.prepare(`SELECT count(*) FROM pragma_table_info('object_values_${PET_OBJECT}') WHERE name = ?`).pluck().get(`f_${last.id}`)), 0, 'still past the first COLUMNS_MAX');
 });
