@@ -79,7 +79,14 @@ function loggerOptions(config: Config, given: BuildOptions['logger']): FastifySe
     ...base,
     redact: REDACT,
     serializers: {
-      req: (req: { method: string; url: string; hostname?: string; ip?: string }) => ({ method: req.method, url: pathOf(req.url), host: req.hostname, remoteAddress: req.ip }),
+      req: (req: { method: string; url: string; hostname?: string; ip?: string; socket?: { remotePort?: number } }) => ({
+        method: req.method,
+        url: pathOf(req.url),
+        host: req.hostname,
+        remoteAddress: req.ip,
+        // Which connection: a request's log lines can be matched with the client's side.
+        remotePort: req.socket?.remotePort,
+      }),
     },
   } as FastifyServerOptions['logger'];
 }
