@@ -521,6 +521,22 @@ interface Row {
   body: unknown;
 }
 
+test("a cached token's verdict serves that token only: a forged token that ends like it is verified, and refused", async () => {
+  // The verdict cache is keyed by the token's last characters (src/services/tokens.ts); a JWT
+  // whose payload is changed but whose signature is kept ends exactly like the real one.
+  const forged = withTamperedPayload(tok.oauthA, (c) => ({ ...c, authClassId: LOC_B }));
+  assert.equal(forged.slice(-24), tok.oauthA.slice(-24));
+  const pet = petPath(REC_FULL);
+  assert.equal((await get(pet, auth(tok.oauthA))).status, 200); // now cached
+  const refused = await get(`/objects/${OBJ_PET_B}/records/${REC_PET_B}`, auth(forged));
+  assert.equal(refused.status, 401);
+  assert.deepEqual(refused.body, E.invalidToken);
+  assert.equal((await get(pet, auth(forged))).status, 401);
+  // The real token still reads, and the forged one never took its place.
+  assert.equal((await get(pet, auth(tok.oauthA))).status, 200);
+  assert.equal((await get(pet, auth(forged))).status, 401);
+});
+
 test('scenario table: every row of the contract for GET /objects/{schemaKey}/records/{id}', async (t) => {
   // Tokens made for the table (setup, not under test).
   const hourAgo = Date.now() - 3_600_000;
