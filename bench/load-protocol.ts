@@ -21,8 +21,9 @@ export interface LoadJob {
   /** The location of the pet object: create and search bodies name it. */
   locationId: string;
   /**
-   * create only: the measured run sends exactly (warmup req/s × durationS) requests and waits for
-   * every answer, instead of stopping on time and dropping the requests in flight (which the
+   * create only: the warmup is made of rounds of a fixed number of requests, and the measured run
+   * sends exactly (the last round's req/s × durationS) requests; each waits for every answer,
+   * instead of stopping on time and dropping the requests in flight (which the
    * server may still have written): so the 201s counted are every record the run created.
    */
   exactCount?: boolean;
@@ -81,5 +82,5 @@ export function searchBody(locationId: string, species: string, maxWeightKg: num
   };
 }
 
-/** Requests per warmup second of an exactCount case: 1,000 for the default 5 s. */
+/** Requests in the first warmup round of an exactCount case; later rounds are sized by its rate (load-worker.ts). */
 export const EXACT_WARMUP_PER_S = 200;

@@ -86,8 +86,15 @@ function counts(result: autocannon.Result): Counts {
 /** The value at quantile q of sorted samples (nearest rank). */
 const quantile = (sorted: Float64Array, q: number): number => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? NaN;
 
-/** Runs for `durationS`, or (amount given) until exactly `amount` requests are answered. */
-async function load(durationS: number, latencies?: { push(ms: number): void }, amount?: number): Promise<autocannon.Result> {
+/**
+ * Runs for `durationS`, or (amount given) until exactly `amount` requests are answered. Returns
+ * autocannon's result and the run's length in seconds: autocannon notices that an amount is done
+ * only at its next 1-second tick and counts that wait in its `duration`, so an amount run is timed
+ * here instead, from its start to its last answer.
+ */
+async function load(durationS: number, latencies?: { push(ms: number): void }, amount?: number): Promise<{ result: autocannon.Result; seconds: number }> {
+  const started = performance.now();
+  let lastAnswer = started;
   const instance = run({
     url: job.origin,
     connections: job.connections,
@@ -95,8 +102,12 @@ async function load(durationS: number, latencies?: { push(ms: number): void }, a
     headers: job.headers,
     requests: [request],
   });
-  if (latencies) instance.on('response', (_client, _status, _bytes, ms) => latencies.push(ms));
-  return await instance;
+  instance.on('response', (_client, _status, _bytes, ms) => {
+    lastAnswer = performance.now();
+    latencies?.push(ms);
+  });
+  const result = await instance;
+  return { result, seconds: amount === undefined ? result.duration : (lastAnswer - started) / 1000 };
 }
 
 /** A growable Float64Array: a few hundred thousand samples without a boxed number each. */
@@ -113,23 +124,50 @@ class Samples {
   }
 }
 
+/**
+ * The warmup of an exactCount case: rounds of a fixed number of requests, each round answered in
+ * full, until `warmupS` is spent. The first round is EXACT_WARMUP_PER_S requests; each next one
+ * is sized to last about a second at the previous round's rate. Returns what every round got, and
+ * the last round's rate: the warm rate the measured run is sized by.
+ */
+async function exactWarmup(): Promise<{ counts: Counts; rate: number }> {
+  const total: Counts = { responses: 0, non2xx: 0, errors: 0, timeouts: 0, statusCodes: {} };
+  let amount = Math.max(job.connections, EXACT_WARMUP_PER_S);
+  let rate = EXACT_WARMUP_PER_S;
+  const started = performance.now();
+  while ((performance.now() - started) / 1000 < job.warmupS) {
+    const { result, seconds } = await load(0, undefined, amount);
+    const round = counts(result);
+    if (seconds > 0) rate = round.responses / seconds;
+    total.responses += round.responses;
+    total.non2xx += round.non2xx;
+    total.errors += round.errors;
+    total.timeouts += round.timeouts;
+    for (const [code, n] of Object.entries(round.statusCodes)) total.statusCodes[code] = (total.statusCodes[code] ?? 0) + n;
+    amount = Math.max(job.connections, Math.round(rate));
+  }
+  return { counts: total, rate };
+}
+
 async function main(): Promise<void> {
   // Warmup: the server's JIT, caches (token verdict, schemas) and the OS page cache settle first.
-  // exactCount: the warmup too is a number of requests, every one answered (see LoadJob).
-  const warmupAmount = job.exactCount && job.warmupS > 0 ? Math.max(job.connections, Math.round(job.warmupS * EXACT_WARMUP_PER_S)) : undefined;
-  const warmed = job.warmupS > 0 ? await load(job.warmupS, undefined, warmupAmount) : undefined;
-  const warmup = warmed ? counts(warmed) : { responses: 0, non2xx: 0, errors: 0, timeouts: 0, statusCodes: {} };
+  // exactCount: the warmup too is made of requests that are all answered (see LoadJob).
+  const empty: Counts = { responses: 0, non2xx: 0, errors: 0, timeouts: 0, statusCodes: {} };
+  let warmup = empty;
   let amount: number | undefined;
   if (job.exactCount) {
-    const rate = warmed && warmed.duration > 0 ? warmed.requests.total / warmed.duration : 1000;
-    amount = Math.max(job.connections, Math.round(rate * job.durationS));
+    const warmed = job.warmupS > 0 ? await exactWarmup() : { counts: empty, rate: EXACT_WARMUP_PER_S };
+    warmup = warmed.counts;
+    amount = Math.max(job.connections, Math.round(warmed.rate * job.durationS));
+  } else if (job.warmupS > 0) {
+    warmup = counts((await load(job.warmupS)).result);
   }
   used = 0;
   // Tells run.ts to read the server's CPU time now: the warmup's costlier requests stay out of it.
   process.stdout.write(`${MEASURING}\n`);
   const samples = new Samples();
   const cpu = process.cpuUsage();
-  const result = await load(job.durationS, samples, amount);
+  const { result, seconds } = await load(job.durationS, samples, amount);
   const { user, system } = process.cpuUsage(cpu);
   const sorted = samples.data.slice(0, samples.length).sort();
   if (job.samplesFile) writeFileSync(job.samplesFile, new Uint8Array(sorted.buffer, 0, sorted.byteLength));
@@ -137,8 +175,8 @@ async function main(): Promise<void> {
   for (const v of sorted) sum += v;
   const out: LoadResult = {
     ...counts(result),
-    durationS: result.duration,
-    rps: result.requests.total / result.duration,
+    durationS: seconds,
+    rps: result.requests.total / seconds,
     latencyMs: {
       mean: sum / sorted.length,
       p50: quantile(sorted, 0.5),
