@@ -144,19 +144,16 @@ export class SqliteStore implements Store {
   /** Each object's search columns (object-values.ts). */
   private readonly values: ObjectValues;
 
-  /** Reads of records by id: batched per turn of the event loop, on a connection of their own (read-batch.ts). */
-  private readonly reads: ReadBatch;
   private readonly recordRaw: Database.Statement<[string, string], unknown[]>;
 
   constructor(
     private readonly db: Database.Database,
-    reads: ReadBatch,
+    /** Reads of records by id: those of one turn of the event loop run together after it, on a connection of their own (read-batch.ts). */
+    private readonly reads: ReadBatch,
   ) {
     this.values = new ObjectValues(db);
     this.searcher = new SqliteSearch(db, this.values);
-    this.reads = reads;
-    // The batched reads' snapshot would hide what a commit wrote: each commit ends it.
-    this.writes = new GroupCommit(db, reads.end);
+    this.writes = new GroupCommit(db);
     // Optimization: raw() returns the row as an array, skipping the per-row object build.
     this.recordRaw = reads.db
       .prepare<[string, string], unknown[]>(
@@ -324,7 +321,6 @@ export class SqliteStore implements Store {
       s.bumpRevision.run();
     });
     load.immediate();
-    this.reads.end();
   }
 
   async dumpDataset(): Promise<Dataset> {
@@ -397,9 +393,6 @@ export class SqliteStore implements Store {
     } catch (err) {
       if (isUniqueViolation(err)) throw new StoreError('conflict', 'the key is taken');
       throw err;
-    } finally {
-      // Deleting an object or a field changes its records.
-      this.reads.end();
     }
   }
 
@@ -491,10 +484,8 @@ export class SqliteStore implements Store {
   }
 
   async getRecordRaw(objectId: string, id: string): Promise<RawRecord | undefined> {
-    this.reads.enter();
-    const r = this.recordRaw.get(id, objectId);
-    if (!r) return undefined;
-    return rawRecordOf(r);
+    const r = await this.reads.run(() => this.recordRaw.get(id, objectId));
+    return r && rawRecordOf(r);
   }
 
   /** Claims the unique values of a record; a value another record holds is a conflict. */
