@@ -117,7 +117,13 @@ export function openSqliteStore(path: string): SqliteStore {
     throw err;
   }
   const store = new SqliteStore(db, reads);
-  store.syncValues();
+  try {
+    store.syncValues();
+  } catch (err) {
+    reads.close();
+    db.close();
+    throw err;
+  }
   return store;
 }
 

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, afterEach, beforeEach, describe, test } from 'node:test';
 import { createServices } from '../../../src/services/container.js';
@@ -158,6 +158,29 @@ describe('migrations', () => {
     writeFileSync(path, text);
     assert.throws(() => openSqliteStore(path), /file is not a database/);
     assert.equal(readFileSync(path, 'utf8'), text);
+  });
+
+  test('a database whose value tables cannot be built is refused, and no connection to it stays open', async () => {
+    const path = newPath();
+    const store = open(path);
+    await store.loadDataset(await demo(store), { reset: false });
+    await store.close();
+    // A view where the pet object's value table must be: building that table fails.
+    const raw = new Database(path);
+    raw.exec(`DROP TABLE "object_values_${PET_OBJECT}"; CREATE VIEW "object_values_${PET_OBJECT}" AS SELECT 1 AS rid`);
+    raw.close();
+
+    /** File descriptors of this process open on the database file. */
+    const descriptors = () => readdirSync('/proc/self/fd').filter((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`) === path;
+      } catch {
+        return false; // closed meanwhile (the directory's own descriptor)
+      }
+    }).length;
+    const before = descriptors();
+    assert.throws(() => openSqliteStore(path), /view "object_values_.*" already exists/);
+    assert.equal(descriptors(), before);
   });
 });
 
