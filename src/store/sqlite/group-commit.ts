@@ -20,7 +20,11 @@ export class GroupCommit {
   private queue: Pending[] = [];
   private readonly batch: Database.Transaction<(items: Pending[]) => Outcome[]>;
 
-  constructor(db: Database.Database) {
+  /** `afterCommit` runs after each COMMIT, before any promise settles. */
+  constructor(
+    db: Database.Database,
+    private readonly afterCommit: () => void,
+  ) {
     // better-sqlite3 runs a transaction function called inside another one as a savepoint.
     const one = db.transaction((work: () => unknown) => work());
     this.batch = db.transaction((items: Pending[]) =>
@@ -53,6 +57,7 @@ export class GroupCommit {
       for (const p of items) p.reject(err);
       return;
     }
+    this.afterCommit();
     outcomes.forEach((o, i) => (o.ok ? items[i]!.resolve(o.value) : items[i]!.reject(o.err)));
   }
 }

@@ -1,87 +1,64 @@
 import Database from 'better-sqlite3';
 
-interface Pending {
-  read: () => unknown;
-  resolve: (value: unknown) => void;
-  reject: (err: unknown) => void;
-}
-
 /**
- * Reads of records by id, batched: the reads asked for during one turn of the event loop run
- * together right after it (setImmediate), in one read transaction, on a read-only connection of
- * their own.
+ * Record reads by id, on a read-only connection of their own, with the reads of one turn of the
+ * event loop in one read transaction.
  *
  * Why: outside a transaction every SELECT is a transaction of its own, and in WAL mode each one
- * takes and drops a read lock on the WAL index (two fcntl calls) and re-checks the WAL header:
- * 2 of the 7 µs of a point read at 1,000,000 records. Under load one turn brings dozens of
- * requests, and their reads now share one transaction. Run back to back, they also find SQLite's
- * code and the B-tree's upper pages still in the CPU's caches: 1 to 2 µs less per request at
- * 1,000,000 records than the same transaction held open across the turn (bench/README.md).
+ * takes and drops a read lock on the WAL index (two fcntl calls) and re-checks the WAL header.
+ * That was 2 of the 7 µs of a point read at 1,000,000 records. Under load one turn serves dozens
+ * of requests; now they share one snapshot, opened by the turn's first read and closed right
+ * after the turn (setImmediate), so it never holds back a checkpoint for long.
  *
- * The transaction begins and ends inside one callback: no snapshot outlives it, so a read always
- * sees every write acknowledged before it was asked for, and no checkpoint waits on it. The
- * connection is the reads' own so that this never depends on what the writer's connection is
- * doing.
+ * Why a connection of their own: the writer's transactions (group-commit.ts) must never find a
+ * read transaction open on their connection, or they would become savepoints inside it and be
+ * committed only when it ends. A snapshot taken before a write committed in the same turn would
+ * not show that write, so the store calls `end` after each of its commits: a read that follows an
+ * acknowledged write sees it.
  *
- * An in-memory database cannot be opened twice: its reads use the writer's connection, between
- * the writer's transactions (each of which also runs within one callback).
+ * An in-memory database cannot be opened twice: its reads go to the writer's connection, one by
+ * one, as before.
  */
 export class ReadBatch {
   /** The connection to prepare the batched reads on. */
   readonly db: Database.Database;
-  private readonly own: boolean;
-  private readonly begin: Database.Statement;
-  private readonly finish: Database.Statement;
-  private queue: Pending[] = [];
+  private readonly batched: boolean;
+  private readonly begin: Database.Statement | undefined;
+  private readonly finish: Database.Statement | undefined;
+  private open = false;
 
   constructor(path: string, writer: Database.Database, options: { timeoutMs: number; cacheKiB: number }) {
-    this.own = path !== ':memory:';
-    this.db = this.own ? new Database(path, { readonly: true, fileMustExist: true, timeout: options.timeoutMs }) : writer;
-    if (this.own) this.db.pragma(`cache_size = -${options.cacheKiB}`);
+    this.batched = path !== ':memory:';
+    if (!this.batched) {
+      this.db = writer;
+      return;
+    }
+    this.db = new Database(path, { readonly: true, fileMustExist: true, timeout: options.timeoutMs });
+    this.db.pragma(`cache_size = -${options.cacheKiB}`);
     this.begin = this.db.prepare('BEGIN');
-    // The transaction only ever reads: ROLLBACK ends it as COMMIT would, and cannot be refused.
+    // The transaction only ever read: ROLLBACK ends it as COMMIT would, and cannot be refused.
     this.finish = this.db.prepare('ROLLBACK');
   }
 
-  /** Runs `read` after this turn, in one transaction with the other reads asked for in it. */
-  run<T>(read: () => T): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      if (this.queue.length === 0) setImmediate(this.flush);
-      this.queue.push({ read, resolve: resolve as (value: unknown) => void, reject });
-    });
+  /** Call before a read: opens the turn's read transaction if this is the turn's first read. */
+  enter(): void {
+    if (this.batched && !this.open) {
+      this.begin!.run();
+      this.open = true;
+      setImmediate(this.end);
+    }
   }
 
-  private readonly flush = (): void => {
-    const items = this.queue;
-    if (items.length === 0) return;
-    this.queue = [];
-    // A lone read is a transaction by itself already.
-    let shared = items.length > 1 && !this.db.inTransaction;
-    if (shared) {
-      try {
-        this.begin.run();
-      } catch {
-        // Nothing begun: each read runs as its own transaction and reports its own error.
-        shared = false;
-      }
-    }
-    try {
-      for (const p of items) {
-        try {
-          p.resolve(p.read());
-        } catch (err) {
-          p.reject(err);
-        }
-      }
-    } finally {
-      // A failed read may have rolled the transaction back already (SQLite does so on I/O errors).
-      if (shared && this.db.inTransaction) this.finish.run();
-    }
+  /** Ends the current snapshot now: the next read opens a new one, which sees every commit so far. */
+  readonly end = (): void => {
+    if (!this.open) return;
+    this.open = false;
+    // A failed read may have rolled the transaction back already (SQLite does so on I/O errors).
+    if (this.db.inTransaction) this.finish!.run();
   };
 
-  /** Runs the reads still queued, then closes the connection if it is the reads' own. */
   close(): void {
-    this.flush();
-    if (this.own) this.db.close();
+    this.end();
+    if (this.batched) this.db.close();
   }
 }

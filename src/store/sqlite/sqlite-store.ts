@@ -150,16 +150,19 @@ export class SqliteStore implements Store {
   /** Each object's search columns (object-values.ts). */
   private readonly values: ObjectValues;
 
+  /** Reads of records by id: batched per turn of the event loop, on a connection of their own (read-batch.ts). */
+  private readonly reads: ReadBatch;
   private readonly recordRaw: Database.Statement<[string, string], unknown[]>;
 
   constructor(
     private readonly db: Database.Database,
-    /** Reads of records by id: those of one turn of the event loop run together after it, on a connection of their own (read-batch.ts). */
-    private readonly reads: ReadBatch,
+    reads: ReadBatch,
   ) {
     this.values = new ObjectValues(db);
     this.searcher = new SqliteSearch(db, this.values);
-    this.writes = new GroupCommit(db);
+    this.reads = reads;
+    // The batched reads' snapshot would hide what a commit wrote: each commit ends it.
+    this.writes = new GroupCommit(db, reads.end);
     // Optimization: raw() returns the row as an array, skipping the per-row object build.
     this.recordRaw = reads.db
       .prepare<[string, string], unknown[]>(
@@ -327,6 +330,7 @@ export class SqliteStore implements Store {
       s.bumpRevision.run();
     });
     load.immediate();
+    this.reads.end();
   }
 
   async dumpDataset(): Promise<Dataset> {
@@ -399,6 +403,9 @@ export class SqliteStore implements Store {
     } catch (err) {
       if (isUniqueViolation(err)) throw new StoreError('conflict', 'the key is taken');
       throw err;
+    } finally {
+      // Deleting an object or a field changes its records.
+      this.reads.end();
     }
   }
 
@@ -490,8 +497,10 @@ export class SqliteStore implements Store {
   }
 
   async getRecordRaw(objectId: string, id: string): Promise<RawRecord | undefined> {
-    const r = await this.reads.run(() => this.recordRaw.get(id, objectId));
-    return r && rawRecordOf(r);
+    this.reads.enter();
+    const r = this.recordRaw.get(id, objectId);
+    if (!r) return undefined;
+    return rawRecordOf(r);
   }
 
   /** Claims the unique values of a record; a value another record holds is a conflict. */

@@ -22,21 +22,27 @@ const rows = (db: Database.Database) => db.prepare('SELECT k, v FROM t ORDER BY 
 
 test('writes queued in one turn share one transaction, and each settles with its own result', async () => {
   const { db, other } = setup();
-  const writes = new GroupCommit(db);
+  // What another connection sees right after the commit, and whether any write had settled by then.
+  const atCommit: Array<{ rows: unknown[]; settled: number }> = [];
+  let settled = 0;
+  const writes = new GroupCommit(db, () => atCommit.push({ rows: rows(other), settled }));
   const insert = db.prepare('INSERT INTO t (k, v) VALUES (?, ?)');
   // What another connection sees while each write runs: nothing committed yet, not even the
   // writes before it in the batch.
   const seen: unknown[][] = [];
   const results = await Promise.all(
     ['a', 'b', 'c'].map((k) =>
-      writes.run(() => {
-        seen.push(rows(other));
-        return insert.run(k, `v-${k}`).changes;
-      }),
+      writes
+        .run(() => {
+          seen.push(rows(other));
+          return insert.run(k, `v-${k}`).changes;
+        })
+        .finally(() => settled++),
     ),
   );
   assert.deepEqual(results, [1, 1, 1]);
   assert.deepEqual(seen, [[], [], []]);
+  assert.deepEqual(atCommit, [{ rows: [{ k: 'a', v: 'v-a' }, { k: 'b', v: 'v-b' }, { k: 'c', v: 'v-c' }], settled: 0 }], 'afterCommit ran once, after the COMMIT, before any write settled');
   assert.deepEqual(rows(other), [{ k: 'a', v: 'v-a' }, { k: 'b', v: 'v-b' }, { k: 'c', v: 'v-c' }]);
   db.close();
   other.close();
@@ -44,7 +50,7 @@ test('writes queued in one turn share one transaction, and each settles with its
 
 test("a failing write is undone alone: the others in its batch are committed, it rejects with its own error", async () => {
   const { db, other } = setup();
-  const writes = new GroupCommit(db);
+  const writes = new GroupCommit(db, () => {});
   const insert = db.prepare('INSERT INTO t (k, v) VALUES (?, ?)');
   const outcomes = await Promise.allSettled([
     writes.run(() => insert.run('a', 'same')),
@@ -69,7 +75,8 @@ test("a failing write is undone alone: the others in its batch are committed, it
 
 test('no write settles before its commit: when the commit cannot happen, every write of the batch rejects and nothing is stored', async () => {
   const { db, other, path } = setup();
-  const writes = new GroupCommit(db);
+  let commits = 0;
+  const writes = new GroupCommit(db, () => commits++);
   const insert = db.prepare('INSERT INTO t (k, v) VALUES (?, ?)');
   const locker = new Database(path);
   locker.exec('BEGIN IMMEDIATE'); // another connection holds the write lock
@@ -77,6 +84,7 @@ test('no write settles before its commit: when the commit cannot happen, every w
   const outcomes = await Promise.allSettled([writes.run(() => insert.run('a', '1')), writes.run(() => insert.run('b', '2'))]);
   assert.deepEqual(outcomes.map((o) => o.status), ['rejected', 'rejected']);
   assert.equal((outcomes[0] as PromiseRejectedResult).reason.code, 'SQLITE_BUSY');
+  assert.equal(commits, 0, 'afterCommit does not run for a batch that was not committed');
   locker.exec('ROLLBACK');
   assert.deepEqual(rows(other), []);
   // The queue is usable again afterwards.
@@ -87,7 +95,7 @@ test('no write settles before its commit: when the commit cannot happen, every w
 
 test('writes queued in different turns get different transactions', async () => {
   const { db, other } = setup();
-  const writes = new GroupCommit(db);
+  const writes = new GroupCommit(db, () => {});
   const insert = db.prepare('INSERT INTO t (k, v) VALUES (?, ?)');
   await writes.run(() => insert.run('a', '1'));
   assert.deepEqual(rows(other), [{ k: 'a', v: '1' }], 'visible to another connection once settled');
