@@ -16,6 +16,10 @@ import Database from 'better-sqlite3';
  * not show that write, so the store calls `end` after each of its commits: a read that follows an
  * acknowledged write sees it.
  *
+ * The reads themselves run at once, where they are asked for. Deferred to the end of the turn and
+ * run back to back, they cost 1 to 2 µs less each at 1,000,000 records, but a read then waited for
+ * every other request of its turn, a slow search included.
+ *
  * An in-memory database cannot be opened twice: its reads go to the writer's connection, one by
  * one, as before.
  */
