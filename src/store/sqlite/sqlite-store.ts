@@ -85,6 +85,7 @@ function isUniqueViolation(err: unknown): boolean {
 export function openSqliteStore(path: string): SqliteStore {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
+  let reads: ReadBatch | undefined;
   try {
     db.pragma('journal_mode = WAL');
     // NORMAL in WAL mode: a committed transaction survives a crash of the process (kill -9);
@@ -102,29 +103,18 @@ export function openSqliteStore(path: string): SqliteStore {
     db.pragma('wal_autocheckpoint = 10000');
     db.pragma('foreign_keys = ON');
     migrate(db);
-  } catch (err) {
-    db.close();
-    throw err;
-  }
-  let reads: ReadBatch;
-  try {
     // 16 MiB of page cache of its own. At 1,000,000 records a read by id misses a cache of any
     // affordable size (the table alone is about 800 MiB): a cache four times larger saved nothing
     // measurable, and would cost the memory budget of bench/README.md.
     reads = new ReadBatch(path, db, { timeoutMs: BUSY_TIMEOUT_MS, cacheKiB: 16_384 });
-  } catch (err) {
-    db.close();
-    throw err;
-  }
-  const store = new SqliteStore(db, reads);
-  try {
+    const store = new SqliteStore(db, reads);
     store.syncValues();
+    return store;
   } catch (err) {
-    reads.close();
+    reads?.close();
     db.close();
     throw err;
   }
-  return store;
 }
 
 function migrate(db: Database.Database): void {
@@ -150,17 +140,15 @@ export class SqliteStore implements Store {
   /** Each object's search columns (object-values.ts). */
   private readonly values: ObjectValues;
 
-  /** Reads of records by id: batched per turn of the event loop, on a connection of their own (read-batch.ts). */
-  private readonly reads: ReadBatch;
   private readonly recordRaw: Database.Statement<[string, string], unknown[]>;
 
   constructor(
     private readonly db: Database.Database,
-    reads: ReadBatch,
+    /** Reads of records by id: batched per turn of the event loop, on a connection of their own (read-batch.ts). */
+    private readonly reads: ReadBatch,
   ) {
     this.values = new ObjectValues(db);
     this.searcher = new SqliteSearch(db, this.values);
-    this.reads = reads;
     // The batched reads' snapshot would hide what a commit wrote: each commit ends it.
     this.writes = new GroupCommit(db, reads.end);
     // Optimization: raw() returns the row as an array, skipping the per-row object build.
