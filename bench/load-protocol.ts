@@ -84,3 +84,14 @@ export function searchBody(locationId: string, species: string, maxWeightKg: num
 
 /** Requests in the first warmup round of an exactCount case; later rounds are sized by its rate (load-worker.ts). */
 export const EXACT_WARMUP_PER_S = 200;
+
+/** Counts of runs added together. */
+export function addCounts(parts: readonly Counts[]): Counts {
+  const statusCodes: Record<string, number> = {};
+  for (const p of parts) for (const [code, n] of Object.entries(p.statusCodes)) statusCodes[code] = (statusCodes[code] ?? 0) + n;
+  const sum = (k: 'responses' | 'non2xx' | 'errors' | 'timeouts') => parts.reduce((n, p) => n + p[k], 0);
+  return { responses: sum('responses'), non2xx: sum('non2xx'), errors: sum('errors'), timeouts: sum('timeouts'), statusCodes };
+}
+
+/** The value at quantile q of sorted samples (nearest rank). */
+export const quantile = (sorted: Float64Array, q: number): number => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? NaN;

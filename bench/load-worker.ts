@@ -8,7 +8,7 @@
 import { fstatSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type autocannon from 'autocannon';
-import { CREATED_BASE, EXACT_WARMUP_PER_S, MEASURING, searchBody, type Counts, type LoadJob, type LoadResult } from './load-protocol.js';
+import { CREATED_BASE, EXACT_WARMUP_PER_S, MEASURING, addCounts, quantile, searchBody, type Counts, type LoadJob, type LoadResult } from './load-protocol.js';
 import { SPECIES, petProperties, prng } from './pets.js';
 
 const job = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as LoadJob;
@@ -83,9 +83,6 @@ function counts(result: autocannon.Result): Counts {
   };
 }
 
-/** The value at quantile q of sorted samples (nearest rank). */
-const quantile = (sorted: Float64Array, q: number): number => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? NaN;
-
 /**
  * Runs for `durationS`, or (amount given) until exactly `amount` requests are answered. Returns
  * autocannon's result and the run's length in seconds: autocannon notices that an amount is done
@@ -131,28 +128,24 @@ class Samples {
  * the last round's rate: the warm rate the measured run is sized by.
  */
 async function exactWarmup(): Promise<{ counts: Counts; rate: number }> {
-  const total: Counts = { responses: 0, non2xx: 0, errors: 0, timeouts: 0, statusCodes: {} };
+  const rounds: Counts[] = [];
   let amount = Math.max(job.connections, EXACT_WARMUP_PER_S);
   let rate = EXACT_WARMUP_PER_S;
   const started = performance.now();
   while ((performance.now() - started) / 1000 < job.warmupS) {
     const { result, seconds } = await load(0, undefined, amount);
     const round = counts(result);
+    rounds.push(round);
     if (seconds > 0) rate = round.responses / seconds;
-    total.responses += round.responses;
-    total.non2xx += round.non2xx;
-    total.errors += round.errors;
-    total.timeouts += round.timeouts;
-    for (const [code, n] of Object.entries(round.statusCodes)) total.statusCodes[code] = (total.statusCodes[code] ?? 0) + n;
     amount = Math.max(job.connections, Math.round(rate));
   }
-  return { counts: total, rate };
+  return { counts: addCounts(rounds), rate };
 }
 
 async function main(): Promise<void> {
   // Warmup: the server's JIT, caches (token verdict, schemas) and the OS page cache settle first.
   // exactCount: the warmup too is made of requests that are all answered (see LoadJob).
-  const empty: Counts = { responses: 0, non2xx: 0, errors: 0, timeouts: 0, statusCodes: {} };
+  const empty = addCounts([]);
   let warmup = empty;
   let amount: number | undefined;
   if (job.exactCount) {

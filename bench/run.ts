@@ -13,7 +13,7 @@ import { HELP, UsageError, parseBenchArgs, type BenchOptions } from './args.js';
 import { ROOT } from './built.js';
 import { compileScripts } from './compile.js';
 import { generateDatabase, reuseDatabase, shuffled, type BenchDatabase, type GenerateTimings } from './generate.js';
-import { MEASURING, searchBody, type Counts, type LoadJob, type LoadKind, type LoadResult } from './load-protocol.js';
+import { MEASURING, addCounts, quantile, searchBody, type LoadJob, type LoadKind, type LoadResult } from './load-protocol.js';
 import { SPECIES } from './pets.js';
 import { cleanup, cpuTimeMs, installCleanupHandlers, interrupted, rssBytes, runChild, sampleRss, stopAll, trackDir, trackHook, untrackHook } from './processes.js';
 import { summarize, table, type CaseSummary } from './report.js';
@@ -59,15 +59,6 @@ interface CaseSpec {
 type Common = Omit<LoadJob, 'origin' | 'headers' | 'startIndex' | 'kind' | 'samplesFile'>;
 
 /** Counts of several workers added up. */
-function addCounts(parts: readonly Counts[]): Counts {
-  const statusCodes: Record<string, number> = {};
-  for (const p of parts) for (const [code, n] of Object.entries(p.statusCodes)) statusCodes[code] = (statusCodes[code] ?? 0) + n;
-  const sum = (k: 'responses' | 'non2xx' | 'errors' | 'timeouts') => parts.reduce((n, p) => n + p[k], 0);
-  return { responses: sum('responses'), non2xx: sum('non2xx'), errors: sum('errors'), timeouts: sum('timeouts'), statusCodes };
-}
-
-const quantile = (sorted: Float64Array, q: number): number => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? NaN;
-
 /** The results of workers that ran side by side, as one: req/s added, latencies from all samples. */
 function mergeLoads(loads: readonly LoadResult[], sampleFiles: readonly string[]): LoadResult {
   if (loads.length === 1) return loads[0]!;
