@@ -1,7 +1,10 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { createServer, type RequestListener } from 'node:http';
+import type { Logger } from 'pino';
 import { HEADERS_TIMEOUT_MS, KEEP_ALIVE_TIMEOUT_MS, type Config } from './config.js';
 import { errors } from './errors.js';
 import { installAuth } from './http/auth.js';
+import { fastRecordRead } from './http/fast-record-read.js';
 import { clientErrorHandler, frameworkErrors, installErrorHandler, installRawAnswers, pathOf } from './http/error-handler.js';
 import { customFieldRoutes } from './http/routes/custom-fields.js';
 import { objectRoutes } from './http/routes/objects.js';
@@ -110,16 +113,26 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     throw err;
   }
 
+  const versions = new Set(config.versions);
+  const limiter = rateLimiter(config);
+  // Get Record By Id is answered before Fastify when it can be (fast-record-read.ts): set below.
+  let fastRead: RequestListener | null = null;
+  let fastify: RequestListener;
   const app = Fastify({
+    serverFactory: (handler) => {
+      fastify = handler;
+      // Node would answer a request without Host with a bare 400; the routes do not need it.
+      // Node checks request timeouts only this often (30 s by default): often enough for the timeout to hold.
+      const connectionsCheckingInterval = Math.max(100, Math.min(1000, Math.floor(config.requestTimeoutMs / 4)));
+      const server = createServer({ requireHostHeader: false, connectionsCheckingInterval }, (req, res) => (fastRead ?? fastify)(req, res));
+      server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+      server.requestTimeout = config.requestTimeoutMs;
+      return server;
+    },
     logger: loggerOptions(config, options.logger),
     bodyLimit: config.bodyLimit,
     frameworkErrors,
     clientErrorHandler,
-    requestTimeout: config.requestTimeoutMs,
-    // Node checks request timeouts only this often (30 s by default): often enough for the timeout to hold.
-    // Node would answer a request without Host with a bare 400; the routes do not need it.
-    http: { requireHostHeader: false, connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(config.requestTimeoutMs / 4))) },
-    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
     // The real service answers /objects/ and /objects alike.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
     ajv: {
@@ -136,13 +149,21 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   app.decorate('services', services);
   installErrorHandler(app);
   jsonBodies(app);
-  const limiter = rateLimiter(config);
   await app.register(async (api) => {
-    installAuth(api, services.tokens, config.versions, limiter);
+    installAuth(api, services.tokens, versions, limiter);
     recordRoutes(api, services);
     objectRoutes(api, services);
     customFieldRoutes(api, services);
   });
+
+  // Fastify logs every request at info: a request answered before it would go unlogged.
+  if (!((app.log as Partial<Pick<Logger, 'isLevelEnabled'>>).isLevelEnabled?.('info') ?? false)) {
+    fastRead = fastRecordRead({ tokens: services.tokens, records: services.records, versions, limiter, log: app.log, next: fastify! });
+    // From the start of closing, Fastify answers 503 to requests that still come.
+    app.addHook('preClose', async () => {
+      fastRead = null;
+    });
+  }
 
   const stopWatching = await watchRevisions(services, config.cacheRefreshMs, (err) => app.log.warn({ err }, 'cache revision check failed'));
   app.addHook('onClose', async () => {

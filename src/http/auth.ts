@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { errors } from '../errors.js';
+import { handedOver } from './handed-over.js';
 import type { Scope } from '../services/scopes.js';
-import type { RateLimiter, RateVerdict } from '../services/rate-limit.js';
+import type { RateLimiter, RateLimits, RateVerdict } from '../services/rate-limit.js';
 import type { Principal, TokenService } from '../services/tokens.js';
 
 declare module 'fastify' {
@@ -17,42 +18,49 @@ declare module 'fastify' {
 
 const BEARER = /^\s*Bearer\s+(\S+)\s*$/i;
 
+/** The token of an `Authorization: Bearer …` header. */
+export function bearerToken(header: string | undefined): string | undefined {
+  return header === undefined ? undefined : BEARER.exec(header)?.[1];
+}
+
+/** The `X-RateLimit-*` headers of a verdict, in the order they are sent; none for a limit that is off. */
+export function rateLimitHeaders({ burstMax, burstWindowMs, dailyMax }: RateLimits, v: RateVerdict): Array<[string, number]> {
+  const headers: Array<[string, number]> = [];
+  if (dailyMax > 0) headers.push(['x-ratelimit-limit-daily', dailyMax], ['x-ratelimit-daily-remaining', v.dailyRemaining]);
+  if (burstMax > 0) {
+    headers.push(['x-ratelimit-interval-milliseconds', burstWindowMs], ['x-ratelimit-max', burstMax], ['x-ratelimit-remaining', v.burstRemaining]);
+  }
+  return headers;
+}
+
 /**
  * Version, token, rate limit, scope and location, checked in the contract's order before any route
  * runs; the first failure answers. Every request a token makes spends its budget, refused ones too.
  */
-export function installAuth(app: FastifyInstance, tokens: TokenService, versions: readonly string[], limiter: RateLimiter | null): void {
-  const accepted = new Set(versions);
-  const { burstMax, burstWindowMs, dailyMax } = limiter?.limits ?? { burstMax: 0, burstWindowMs: 0, dailyMax: 0 };
-  const rateHeaders = (reply: FastifyReply, v: RateVerdict) => {
-    if (dailyMax > 0) reply.header('x-ratelimit-limit-daily', dailyMax).header('x-ratelimit-daily-remaining', v.dailyRemaining);
-    if (burstMax > 0) {
-      reply.header('x-ratelimit-interval-milliseconds', burstWindowMs).header('x-ratelimit-max', burstMax).header('x-ratelimit-remaining', v.burstRemaining);
-    }
-  };
+export function installAuth(app: FastifyInstance, tokens: TokenService, versions: ReadonlySet<string>, limiter: RateLimiter | null): void {
+  const limits = limiter?.limits ?? { burstMax: 0, burstWindowMs: 0, dailyMax: 0 };
   app.decorateRequest('principal', null as unknown as Principal);
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     const version = request.headers.version;
     if (version === undefined) throw errors.versionMissing();
-    if (typeof version !== 'string' || !accepted.has(version)) throw errors.versionInvalid();
+    if (typeof version !== 'string' || !versions.has(version)) throw errors.versionInvalid();
 
-    const header = request.headers.authorization;
-    const match = header === undefined ? null : BEARER.exec(header);
-    const principal = match ? await tokens.authenticate(match[1]!) : null;
+    const token = bearerToken(request.headers.authorization);
+    const principal = token === undefined ? null : await tokens.authenticate(token);
     if (!principal) throw errors.invalidToken();
 
     if (limiter) {
       let v: RateVerdict;
       try {
-        const hit = limiter.hit(principal.rateKey, Date.now());
+        const hit = handedOver(request.raw)?.verdict ?? limiter.hit(principal.rateKey, Date.now());
         // Optimization: the in-memory limiter answers without a promise.
         v = hit instanceof Promise ? await hit : hit;
       } catch (err) {
         // Counters out of reach (Redis down): the request goes on; limits return with Redis.
         request.log.warn({ err }, 'rate limit check failed; request allowed');
-        v = { allowed: true, burstRemaining: burstMax, dailyRemaining: dailyMax, retryAfterS: 0 };
+        v = { allowed: true, burstRemaining: limits.burstMax, dailyRemaining: limits.dailyMax, retryAfterS: 0 };
       }
-      rateHeaders(reply, v);
+      for (const [name, value] of rateLimitHeaders(limits, v)) reply.header(name, value);
       if (!v.allowed) {
         reply.header('retry-after', v.retryAfterS);
         throw errors.tooManyRequests();

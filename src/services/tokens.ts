@@ -108,21 +108,29 @@ export class TokenService {
     return { token, row };
   }
 
+  /**
+   * The cached verdict on a token, without I/O: its principal, null when it has expired, undefined
+   * when there is none (the token must be verified).
+   */
+  cachedVerdict(token: string, now: number = Date.now()): Principal | null | undefined {
+    const key = verdictKey(token);
+    const cached = this.verdicts.get(key);
+    if (cached === undefined || cached.token !== token) return undefined;
+    if (cached.principal.expiresAtMs > now) return cached.principal;
+    this.verdicts.delete(key);
+    return null;
+  }
+
   /** The principal of a bearer token, or null when it is malformed, unknown, forged, revoked or expired. */
   async authenticate(token: string): Promise<Principal | null> {
     const now = Date.now();
-    const key = verdictKey(token);
-    const cached = this.verdicts.get(key);
-    if (cached !== undefined && cached.token === token) {
-      if (cached.principal.expiresAtMs > now) return cached.principal;
-      this.verdicts.delete(key);
-      return null;
-    }
+    const cached = this.cachedVerdict(token, now);
+    if (cached !== undefined) return cached;
     const principal = isPit(token) ? await this.checkPit(token) : JWT_SHAPE.test(token) ? await this.checkJwt(token) : null;
     if (principal === null || principal.expiresAtMs <= now) return null;
     if (this.verdicts.size >= CACHE_MAX) this.verdicts.clear();
     // Another valid token with the same ending (never seen in practice) only takes the place.
-    this.verdicts.set(key, { token, principal });
+    this.verdicts.set(verdictKey(token), { token, principal });
     return principal;
   }
 

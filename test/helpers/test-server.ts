@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../src/app.js';
+import { buildApp, type BuildOptions } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { createServices } from '../../src/services/container.js';
 import { prepareFixture, type IssuedToken } from '../../src/services/fixtures.js';
@@ -38,6 +38,7 @@ export interface TestServer {
 export async function startTestServer(
   fixture: unknown = readJson(DEMO_FIXTURE),
   overrides: { versions?: string; rateLimitBurst?: number; rateLimitWindowMs?: number; rateLimitDaily?: number; redisUrl?: string } = {},
+  options: { logger?: BuildOptions['logger']; beforeListen?: (app: FastifyInstance) => void } = {},
 ): Promise<TestServer> {
   const { dir, cleanup } = tempDir();
   const dbPath = join(dir, 'test.db');
@@ -56,7 +57,8 @@ export async function startTestServer(
     { host: '127.0.0.1', port: 0, database: dbPath, logLevel: 'silent', rateLimitBurst: 0, rateLimitDaily: 0, ...overrides },
     {},
   );
-  const app = await buildApp(config);
+  const app = await buildApp(config, options.logger === undefined ? {} : { logger: options.logger });
+  options.beforeListen?.(app);
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;

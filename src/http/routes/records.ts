@@ -1,13 +1,18 @@
 import type { Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../../services/container.js';
+import type { Scope } from '../../services/scopes.js';
 import { checkBodyLocation } from '../auth.js';
+import { handedOver } from '../handed-over.js';
 import { locationInBody, locationInQuery, locationNowhere } from '../location-placement.js';
 import { LocationQuery } from '../schemas/common.js';
 import { CreateRecordBody, ObjectRecordsParams, RecordDeleteResponse, RecordParams, UpdateRecordBody } from '../schemas/records.js';
 import { SearchBodySchema, type SearchBody } from '../schemas/search.js';
 
-const JSON_TYPE = 'application/json; charset=utf-8';
+export const JSON_TYPE = 'application/json; charset=utf-8';
+
+/** The scope Get Record By Id needs (also read by fast-record-read.ts). */
+export const GET_RECORD_SCOPE: Scope = 'objects/record.readonly';
 
 /**
  * Records of custom objects and `business`. Optimization: record answers have no response
@@ -17,8 +22,11 @@ const JSON_TYPE = 'application/json; charset=utf-8';
 export function recordRoutes(app: FastifyInstance, { records }: Services): void {
   app.get<{ Params: RecordParams; Querystring: Static<typeof LocationQuery> }>(
     '/objects/:schemaKey/records/:id',
-    { schema: { params: RecordParams, querystring: LocationQuery }, config: { scope: 'objects/record.readonly' } },
+    { schema: { params: RecordParams, querystring: LocationQuery }, config: { scope: GET_RECORD_SCOPE } },
     async (request, reply) => {
+      // The fast path read it already, and failed: the same failure, answered here.
+      const failed = handedOver(request.raw)?.failure;
+      if (failed) throw failed.error;
       const body = await records.getRecordJson(request.principal, request.params.schemaKey, request.params.id);
       return reply.type(JSON_TYPE).send(body);
     },
