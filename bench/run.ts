@@ -200,6 +200,21 @@ async function prepareData(options: BenchOptions, tmp: string): Promise<{ db: Be
   return { db, generated: true, timings };
 }
 
+/** The large database's Get Record By Id against the small one's, over all their turns. */
+function sizeRatio(records: number, turns: { records: number; large: CaseRun[]; small: CaseRun[] }) {
+  const total = (runs: CaseRun[], of: (r: CaseRun) => number) => runs.reduce((sum, r) => sum + of(r), 0);
+  const responses = (r: CaseRun) => r.load.responses;
+  const cpuUs = (r: CaseRun) => r.cpuUsPerRequest * r.load.responses;
+  const order = [turns.large[0]!, turns.small[0]!, turns.small[1]!, turns.large[1]!];
+  return {
+    records,
+    smallRecords: turns.records,
+    reqPerS: Number((total(turns.large, (r) => r.load.rps) / total(turns.small, (r) => r.load.rps)).toFixed(3)),
+    cpuPerRequest: Number((total(turns.large, cpuUs) / total(turns.large, responses) / (total(turns.small, cpuUs) / total(turns.small, responses))).toFixed(3)),
+    turns: order.map((r) => ({ records: turns.large.includes(r) ? records : turns.records, reqPerS: r.load.rps, cpuUsPerRequest: r.cpuUsPerRequest })),
+  };
+}
+
 async function main(): Promise<number> {
   const options = parseBenchArgs(process.argv.slice(2));
   if (!options) return 0;
@@ -265,7 +280,41 @@ async function main(): Promise<number> {
     return result;
   };
 
-  await run({ id: 'get-record-pit', label: 'Get Record By Id, PIT', kind: 'get', servers: [real], token: db.pit });
+  const pitSpec: CaseSpec = { id: 'get-record-pit', label: 'Get Record By Id, PIT', kind: 'get', servers: [real], token: db.pit };
+  const pit = await run(pitSpec);
+  // Get Record By Id on a second, small database, in the same run: what the size of the data
+  // costs. Measured in turns right after the PIT case (large, small, small, large), so that the
+  // machine's drift falls on both sides alike: measured a minute and more apart, the two had moved
+  // apart by more than the difference between them. The small server starts just before its
+  // turns: one started earlier and left idle while the other was under load cost 10 to 30% more
+  // CPU a request, turn after turn.
+  let small: { records: number; large: CaseRun[]; small: CaseRun[] } | undefined;
+  const extraRealRuns: CaseRun[] = [];
+  if (options.smallRecords > 0 && options.smallRecords < db.ids.length) {
+    log(`generating ${options.smallRecords.toLocaleString('en-US')} records for the small database…`);
+    const smallDb = (await generateDatabase(join(tmp, 'small.db'), options.smallRecords)).db;
+    const smallIds = join(tmp, 'small-ids.txt');
+    writeFileSync(smallIds, shuffled(smallDb.ids).join('\n'));
+    const server = await startRealServer(smallDb.path);
+    log(`ghl-objects on the small database (pid ${server.pid}) on ${server.origin}`);
+    await checkRealServer(server.origin, prefix, smallDb);
+    const smallSpec: CaseSpec = { id: 'get-record-pit-small', label: `Get Record By Id, PIT, ${options.smallRecords.toLocaleString('en-US')} records`, kind: 'get', servers: [server], token: smallDb.pit };
+    let smallIndex = 0;
+    const turn = async (spec: CaseSpec, target: Common, startIndex: number, idCount: number, warmupS: number) => {
+      for (const s of [real, bare, server]) await waitIdle(s.pid);
+      return runCase(worker, tmp, spec, { ...target, warmupS }, startIndex, { idCount });
+    };
+    const smallCommon = { ...common, idsFile: smallIds, locationId: smallDb.locationId };
+    const firstSmall = await turn(smallSpec, smallCommon, smallIndex, smallDb.ids.length, options.warmupS * FIRST_WARMUP_FACTOR);
+    smallIndex = firstSmall.load.nextIndex;
+    const secondSmall = await turn(smallSpec, smallCommon, smallIndex, smallDb.ids.length, options.warmupS);
+    const secondLarge = await turn({ ...pitSpec, id: 'get-record-pit-again', label: 'Get Record By Id, PIT, again' }, common, index, db.ids.length, options.warmupS);
+    index = secondLarge.load.nextIndex;
+    extraRealRuns.push(secondLarge);
+    // The table shows the small database's first turn; the summary, every turn.
+    runs.push(firstSmall);
+    small = { records: options.smallRecords, large: [pit, secondLarge], small: [firstSmall, secondSmall] };
+  }
   await run({ id: 'get-record-oauth', label: 'Get Record By Id, OAuth JWT', kind: 'get', servers: [real], token: db.oauth });
 
   // Every 201 (warmup included) must be a record that is there afterwards, no more and no fewer.
@@ -277,23 +326,6 @@ async function main(): Promise<number> {
   const createCheck = { recordsBefore: countBefore, recordsAfter: countAfter, grew: countAfter - countBefore, acknowledged: created, ok: countAfter - countBefore === created };
   log(`  records: ${countBefore} before, ${countAfter} after: grew by ${createCheck.grew}, ${created} acknowledged (201): ${createCheck.ok ? 'every one is there' : 'MISMATCH'}`);
   await run({ id: 'search', label: `Search, filtered + sorted, 20, ${options.searchConnections} conn.`, kind: 'search', servers: [real], token: db.pit, connections: options.searchConnections });
-
-  // Get Record By Id on a second, small database, in the same run: what the size of the data costs.
-  let small: { records: number; run: CaseRun } | undefined;
-  if (options.smallRecords > 0 && options.smallRecords < db.ids.length) {
-    log(`generating ${options.smallRecords.toLocaleString('en-US')} records for the small database…`);
-    const smallDb = (await generateDatabase(join(tmp, 'small.db'), options.smallRecords)).db;
-    const smallIds = join(tmp, 'small-ids.txt');
-    writeFileSync(smallIds, shuffled(smallDb.ids).join('\n'));
-    const server = await startRealServer(smallDb.path);
-    log(`ghl-objects on the small database (pid ${server.pid}) on ${server.origin}`);
-    await checkRealServer(server.origin, prefix, smallDb);
-    const label = `Get Record By Id, PIT, ${options.smallRecords.toLocaleString('en-US')} records`;
-    for (const s of [real, bare, server]) await waitIdle(s.pid);
-    const result = await runCase(worker, tmp, { id: 'get-record-pit-small', label, kind: 'get', servers: [server], token: smallDb.pit }, { ...common, idsFile: smallIds, locationId: smallDb.locationId, warmupS: options.warmupS * FIRST_WARMUP_FACTOR }, 0, { idCount: smallDb.ids.length });
-    runs.push(result);
-    small = { records: options.smallRecords, run: result };
-  }
 
   await run({ id: 'bare', label: 'bare node:http, same bytes', kind: 'get', servers: [bare], token: db.pit });
 
@@ -332,7 +364,7 @@ async function main(): Promise<number> {
 
   const bareRun = runs.find((r) => r.id === 'bare')!;
   const cases: CaseSummary[] = runs.map((r) => summarize(r, bareRun));
-  const realIds = runs.filter((r) => r.id.startsWith('get-record')).reduce((n, r) => n + r.load.idsUsed + r.load.warmup.responses, 0);
+  const realIds = [...runs, ...extraRealRuns].filter((r) => r.id.startsWith('get-record') && r.pids.includes(real.pid)).reduce((n, r) => n + r.load.idsUsed + r.load.warmup.responses, 0);
   const summary = {
     command,
     revision: revision(),
@@ -349,7 +381,7 @@ async function main(): Promise<number> {
     server: { idleRssBytes: idleRss, peakRssBytesPit: runs[0]!.peakRssBytes },
     idsRequested: realIds,
     createCheck,
-    sizeRatio: small ? { records: db.ids.length, smallRecords: small.records, reqPerS: Number((runs[0]!.load.rps / small.run.load.rps).toFixed(3)), cpuPerRequest: Number((runs[0]!.cpuUsPerRequest / small.run.cpuUsPerRequest).toFixed(3)) } : undefined,
+    sizeRatio: small ? sizeRatio(db.ids.length, small) : undefined,
     postgres: pgRun ? { schema: pgRun.schema, importS: Number(pgRun.importS.toFixed(1)) } : undefined,
     cases,
   };
@@ -360,7 +392,7 @@ async function main(): Promise<number> {
     `create: ${createCheck.acknowledged.toLocaleString('en-US')} records acknowledged (201), the object grew by ${createCheck.grew.toLocaleString('en-US')}: ${createCheck.ok ? 'every acknowledged record is there' : 'MISMATCH'}`,
     ...(small
       ? [
-          `Get Record By Id, PIT, at ${db.ids.length.toLocaleString('en-US')} records vs ${small.records.toLocaleString('en-US')}: ${summary.sizeRatio!.reqPerS.toFixed(2)} of the req/s, ${summary.sizeRatio!.cpuPerRequest.toFixed(2)} times the server CPU per request`,
+          `Get Record By Id, PIT, at ${db.ids.length.toLocaleString('en-US')} records vs ${small.records.toLocaleString('en-US')}, in turns (${summary.sizeRatio!.turns.map((t) => `${t.records.toLocaleString('en-US')}: ${Math.round(t.reqPerS).toLocaleString('en-US')} req/s, ${t.cpuUsPerRequest.toFixed(0)} µs`).join('; ')}): ${summary.sizeRatio!.reqPerS.toFixed(2)} of the req/s, ${summary.sizeRatio!.cpuPerRequest.toFixed(2)} times the server CPU per request`,
         ]
       : []),
     ...(pgRun ? [`PostgreSQL: import ${pgRun.importS.toFixed(1)} s into schema ${pgRun.schema} (dropped)`] : []),
