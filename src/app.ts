@@ -5,7 +5,7 @@ import { HEADERS_TIMEOUT_MS, KEEP_ALIVE_TIMEOUT_MS, type Config } from './config
 import { errors } from './errors.js';
 import { installAuth } from './http/auth.js';
 import { fastRecordRead } from './http/fast-record-read.js';
-import { clientErrorHandler, frameworkErrors, installErrorHandler, installRawAnswers, pathOf } from './http/error-handler.js';
+import { clientErrorHandler, frameworkErrors, installErrorHandler, installRawAnswers, pathOf, refuseTransferCoding } from './http/error-handler.js';
 import { customFieldRoutes } from './http/routes/custom-fields.js';
 import { objectRoutes } from './http/routes/objects.js';
 import { recordRoutes } from './http/routes/records.js';
@@ -124,7 +124,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       // Node would answer a request without Host with a bare 400; the routes do not need it.
       // Node checks request timeouts only this often (30 s by default): often enough for the timeout to hold.
       const connectionsCheckingInterval = Math.max(100, Math.min(1000, Math.floor(config.requestTimeoutMs / 4)));
-      const server = createServer({ requireHostHeader: false, connectionsCheckingInterval }, (req, res) => (fastRead ?? fastify)(req, res));
+      const server = createServer({ requireHostHeader: false, connectionsCheckingInterval }, (req, res) => {
+        if (!refuseTransferCoding(req, res)) (fastRead ?? fastify)(req, res);
+      });
       server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
       server.requestTimeout = config.requestTimeoutMs;
       return server;

@@ -64,6 +64,7 @@ export const errors = {
   routeNotFound: (method: string, url: string) => new ApiError(404, `Cannot ${method} ${url}`),
   bodyTooLarge: () => new ApiError(413, 'request entity too large'),
   unsupportedMediaType: (type: string) => new ApiError(415, `Unsupported Media Type: ${type}`),
+  transferCodingUnsupported: (codings: string) => new ApiError(400, `Transfer-Encoding ${codings} is not supported: only chunked is`),
   badJson: (detail: string) => new ApiError(400, `Body is not valid JSON: ${detail}`),
   nulCharacter: () => new ApiError(400, 'Body strings must not contain NUL (\\u0000) characters'),
   tooManyRequests: () => new ApiError(429, 'Too Many Requests'),

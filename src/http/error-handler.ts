@@ -72,6 +72,25 @@ export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): 
   socket.end(rawAnswer(status, reasonPhrase(status)));
 }
 
+/**
+ * A request whose Transfer-Encoding names a coding besides `chunked` (`gzip, chunked`, ...): Node
+ * would read its body as chunked and hand the route bytes nobody decoded, or wait for the end of
+ * a body that never comes. Refused at once, as bad input (a 400: RFC 9112's 501 would read as the
+ * server failing), and the connection closed without reading the body. `identity` (no coding at
+ * all) is let through, as Node reads it: no body.
+ */
+export function refuseTransferCoding(req: IncomingMessage, res: ServerResponse): boolean {
+  const codings = req.headers['transfer-encoding'];
+  if (codings === undefined) return false;
+  const lower = codings.toLowerCase();
+  if (lower === 'chunked' || lower === 'identity') return false;
+  const { status, body } = errors.transferCodingUnsupported(codings);
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), connection: 'close' });
+  res.end(text);
+  return true;
+}
+
 /** Requests Node would answer bare (CONNECT, an Expect other than 100-continue): in the envelope instead. */
 export function installRawAnswers(server: Server): void {
   server.on('connect', (request: IncomingMessage, socket: Socket) => {

@@ -229,6 +229,23 @@ test("what Node's HTTP server answers by itself is in the envelope too: CONNECT,
   assert.deepEqual(problems, []);
 });
 
+test('a Transfer-Encoding with a coding besides chunked is refused with a 400 at once, even when its body never ends; chunked is read', async () => {
+  const port = Number(new URL(server.url).port);
+  const head = (method: string, path: string, codings: string) =>
+    `${method} ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n${AUTH_LINES}Content-Type: application/json\r\nTransfer-Encoding: ${codings}\r\nConnection: close\r\n\r\n`;
+  const refused = (codings: string) => JSON.stringify({ statusCode: 400, message: `Transfer-Encoding ${codings} is not supported: only chunked is`, error: 'Bad Request' });
+  // No chunk follows: a server that waited for the body would never answer within the bound.
+  for (const [method, path] of [['DELETE', `/objects/custom_objects.pet/records/${'0'.repeat(24)}`], ['POST', '/objects/custom_objects.pet/records']] as const) {
+    const r = await rawExchange(port, Buffer.from(head(method, path, 'gzip, chunked'), 'latin1'), 5_000);
+    assert.equal(r.answer?.status, 400, `${method}: ${r.raw.toString('latin1').slice(0, 200)}`);
+    assert.equal(r.answer?.text, refused('gzip, chunked'));
+  }
+  const body = JSON.stringify({ locationId: LOC_A, properties: { name: 'chunked' } });
+  const chunked = await rawExchange(port, Buffer.from(`${head('POST', '/objects/custom_objects.pet/records', 'chunked')}${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n`, 'latin1'), 5_000);
+  assert.equal(chunked.answer?.status, 201, chunked.raw.toString('latin1').slice(0, 300));
+  sent += 3;
+});
+
 test('a NUL nested thousands of levels deep is refused as a NUL, exactly as one nested once (no depth changes the answer)', async () => {
   const answers: string[] = [];
   // Up to 500,000 levels: just under the 1 MiB body limit.
