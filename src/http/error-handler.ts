@@ -85,10 +85,14 @@ export function refuseTransferCoding(req: IncomingMessage, res: ServerResponse):
   const lower = codings.toLowerCase();
   if (lower === 'chunked' || lower === 'identity') return false;
   const { status, body } = errors.transferCodingUnsupported(codings);
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), connection: 'close' });
-  res.end(text);
+  answerAndClose(res, status, JSON.stringify(body));
   return true;
+}
+
+/** An answer in the envelope, on a response Node gave us before Fastify; the connection then closes. */
+function answerAndClose(response: ServerResponse, status: number, body: string): void {
+  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' });
+  response.end(body);
 }
 
 /** Requests Node would answer bare (CONNECT, an Expect other than 100-continue): in the envelope instead. */
@@ -97,9 +101,7 @@ export function installRawAnswers(server: Server): void {
     socket.end(rawAnswer(404, `Cannot CONNECT ${pathOf(request.url ?? '')}`));
   });
   server.on('checkExpectation', (request: IncomingMessage, response: ServerResponse) => {
-    const body = JSON.stringify({ statusCode: 417, message: `Expectation not supported: ${String(request.headers.expect)}`, error: reasonPhrase(417) });
-    response.writeHead(417, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' });
-    response.end(body);
+    answerAndClose(response, 417, JSON.stringify({ statusCode: 417, message: `Expectation not supported: ${String(request.headers.expect)}`, error: reasonPhrase(417) }));
   });
 }
 

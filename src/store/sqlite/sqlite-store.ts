@@ -59,13 +59,15 @@ const fieldParams = (f: FieldRow) => ({
 
 const recordParams = (r: RecordRow) => ({
   ...r,
-  rowid: recordRowid(r.id),
   owner: JSON.stringify(r.owner),
   followers: JSON.stringify(r.followers),
   properties: JSON.stringify(r.properties),
   createdBy: JSON.stringify(r.createdBy),
   lastUpdatedBy: JSON.stringify(r.lastUpdatedBy),
 });
+
+/** A new record's parameters: also the rowid its id gives it (record-rowid.ts); updates keep theirs. */
+const insertParams = (r: RecordRow) => ({ ...recordParams(r), rowid: recordRowid(r.id) });
 
 /** The unique-index entries of a record: one per unique field it holds a value in. */
 function uniqueEntries(r: RecordRow, uniqueKeys: readonly string[]): Array<{ key: string; value: string | number }> {
@@ -320,7 +322,7 @@ export class SqliteStore implements Store {
         if (object) uniqueKeysOf.set(f.objectId, [...(uniqueKeysOf.get(f.objectId) ?? []), f.fieldKey.slice(object.key.length + 1)]);
       }
       for (const r of data.records) {
-        s.insertRecord.run(recordParams(r));
+        s.insertRecord.run(insertParams(r));
         this.indexUnique(r, uniqueKeysOf.get(r.objectId) ?? []);
       }
       // Value tables and their indexes after the rows: one sorted build is faster than growing them row by row.
@@ -526,7 +528,7 @@ export class SqliteStore implements Store {
   async insertRecord(record: RecordRow, uniqueKeys: readonly string[]): Promise<void> {
     try {
       await this.writes.run(() => {
-        const params = recordParams(record);
+        const params = insertParams(record);
         const { lastInsertRowid } = this.stmts.insertRecord.run(params);
         this.valuesOf(record.objectId)?.insert.run({ rid: lastInsertRowid, id: record.id, createdAt: record.createdAt, updatedAt: record.updatedAt, properties: params.properties });
         this.indexUnique(record, uniqueKeys);
