@@ -494,16 +494,17 @@ test('an OAuth token revoked by another connection (as the CLI does) is refused 
 test('tokens that expire while in use (PIT and OAuth) are refused once expired, though their verdict was cached', async () => {
   const pet = petPath(REC_FULL);
   // A JWT's exp is in whole seconds: issue at the start of a second, early enough in it that
-  // the tokens live at least 600 ms (long enough to be used) and at most 1 s.
+  // the tokens live at least 1.6 s (long enough to be used, even with the machine busy running
+  // the other test files: 0.6 s was once too short) and at most 2 s.
   const intoSecond = Date.now() % 1000;
   if (intoSecond > 400) await sleep(1000 - intoSecond);
   const issuedAt = Math.floor(Date.now() / 1000) * 1000;
-  const pit = (await mint('pit', { expiresIn: 1, now: issuedAt })).token;
-  const oauth = (await mint('oauth', { expiresIn: 1, now: issuedAt })).token;
+  const pit = (await mint('pit', { expiresIn: 2, now: issuedAt })).token;
+  const oauth = (await mint('oauth', { expiresIn: 2, now: issuedAt })).token;
   assertBody(await get(pet, auth(pit)), 200, FULL_BODY, 'PIT before expiry');
   assertBody(await get(pet, auth(oauth)), 200, FULL_BODY, 'OAuth before expiry');
 
-  await waitUntilPast(issuedAt + 1000);
+  await waitUntilPast(issuedAt + 2000);
   assertBody(await get(pet, auth(pit)), 401, E.invalidToken, 'PIT after expiry');
   assertBody(await get(pet, auth(oauth)), 401, E.invalidToken, 'OAuth after expiry');
 });
