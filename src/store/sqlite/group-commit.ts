@@ -20,10 +20,10 @@ export class GroupCommit {
   private queue: Pending[] = [];
   private readonly batch: Database.Transaction<(items: Pending[]) => Outcome[]>;
 
-  /** `afterCommit` runs after each COMMIT, before any promise settles. */
+  /** `afterCommit` runs after each COMMIT, before any promise settles, with the number of writes in the batch. */
   constructor(
     db: Database.Database,
-    private readonly afterCommit: () => void,
+    private readonly afterCommit: (writes: number) => void,
   ) {
     // better-sqlite3 runs a transaction function called inside another one as a savepoint.
     const one = db.transaction((work: () => unknown) => work());
@@ -57,7 +57,7 @@ export class GroupCommit {
       for (const p of items) p.reject(err);
       return;
     }
-    this.afterCommit();
+    this.afterCommit(items.length);
     outcomes.forEach((o, i) => (o.ok ? items[i]!.resolve(o.value) : items[i]!.reject(o.err)));
   }
 }

@@ -21,6 +21,7 @@ import {
 import { rawRecordOf } from '../raw-record.js';
 import { rowReaders, str, strOrNull, type Row } from '../row-readers.js';
 import { MIGRATIONS } from './migrations.js';
+import { Checkpointer } from './checkpointer.js';
 import { GroupCommit } from './group-commit.js';
 import { ObjectValues, type ValuesTable } from './object-values.js';
 import { ReadBatch } from './read-batch.js';
@@ -103,7 +104,9 @@ export function openSqliteStore(path: string): SqliteStore {
     db.pragma('cache_size = -32768');
     // Checkpoint every 10,000 pages (~40 MiB of WAL) rather than 1,000: an index page that many
     // writes change is copied to the database file once per checkpoint, and each checkpoint
-    // syncs. Record creates cost about a quarter less CPU (bench/README.md).
+    // syncs. Record creates cost about a quarter less CPU (bench/README.md). Under a stream of
+    // writes a worker thread copies the pages first (checkpointer.ts); this checkpoint then copies
+    // only the last few, and lets the next transaction start the WAL over.
     db.pragma('wal_autocheckpoint = 10000');
     db.pragma('foreign_keys = ON');
     migrate(db);
@@ -112,7 +115,7 @@ export function openSqliteStore(path: string): SqliteStore {
     // leaf misses a cache of any affordable size (the table is about 800 MiB). 16 MiB was 10%
     // slower there, its recycled pages colder; at 10,000 records 8 MiB still holds the table.
     reads = new ReadBatch(path, db, { timeoutMs: BUSY_TIMEOUT_MS, cacheKiB: 8_192 });
-    const store = new SqliteStore(db, reads);
+    const store = new SqliteStore(db, reads, new Checkpointer(path));
     store.syncValues();
     return store;
   } catch (err) {
@@ -152,11 +155,16 @@ export class SqliteStore implements Store {
     private readonly db: Database.Database,
     /** Reads of records by id: batched per turn of the event loop, on a connection of their own (read-batch.ts). */
     private readonly reads: ReadBatch,
+    /** WAL checkpoints off the event loop while records are written (checkpointer.ts). */
+    private readonly checkpoints: Checkpointer,
   ) {
     this.values = new ObjectValues(db);
     this.searcher = new SqliteSearch(db, this.values);
     // The batched reads' snapshot would hide what a commit wrote: each commit ends it.
-    this.writes = new GroupCommit(db, reads.end);
+    this.writes = new GroupCommit(db, (count) => {
+      reads.end();
+      checkpoints.written(count);
+    });
     // Optimization: raw() returns the row as an array, skipping the per-row object build.
     const rawRecordWhere = <P extends unknown[]>(where: string) =>
       reads.db
@@ -278,6 +286,8 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    // The worker's connection first: closed last, the writer's checkpoints the WAL and removes it.
+    await this.checkpoints.close();
     this.reads.close();
     this.db.close();
   }
