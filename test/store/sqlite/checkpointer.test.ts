@@ -1,15 +1,19 @@
 /**
  * WAL checkpoints on a worker thread (src/store/sqlite/checkpointer.ts). What must hold: once
  * enough records were written, the WAL's pages reach the database file without the writer
- * checkpointing; before that no thread is started; and closing stops the worker's connection, so
- * that the writer, closed last, checkpoints the WAL and removes it.
+ * checkpointing; before that no thread is started; closing stops the worker's connection, so
+ * that the writer, closed last, checkpoints the WAL and removes it; and a kill -9 while it runs
+ * loses no acknowledged write.
  */
 import Database from 'better-sqlite3';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, afterEach, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { Checkpointer } from '../../../src/store/sqlite/checkpointer.js';
+import { valuesTableName } from '../../../src/store/sqlite/object-values.js';
 import { openSqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
 import { PET, petDataset, recordRow, rid } from '../store.contract.js';
 import { pollUntil } from '../../helpers/poll.js';
@@ -101,4 +105,40 @@ test('the store starts the worker after its record writes and stops it on close'
   const reader = new Database(path, { readonly: true });
   open.push(reader);
   assert.equal(reader.prepare('SELECT count(*) FROM records').pluck().get(), 2_500);
+});
+
+/** Runs test/helpers/record-writer.ts on `path` until it has acknowledged `atLeast` records, then kills it (SIGKILL). */
+function writeThenKill(path: string, atLeast: number): Promise<number> {
+  const script = fileURLToPath(new URL('../../helpers/record-writer.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', script, path], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let acked = 0;
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stdout.on('data', (chunk: Buffer) => {
+    for (const [, n] of chunk.toString().matchAll(/acked (\d+)/g)) acked = Math.max(acked, Number(n));
+    if (acked >= atLeast) child.kill('SIGKILL');
+  });
+  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      if (signal === 'SIGKILL' && acked >= atLeast) resolve(acked);
+      else reject(new Error(`the writer ended (${code ?? signal}) after ${acked} records: ${stderr}`));
+    });
+  });
+}
+
+test('a kill -9 while the worker checkpoints loses no acknowledged record, and leaves the file whole', async () => {
+  const path = join(dir, `k-${++n}.db`);
+  // Past 2,000 writes the worker runs; 4,000 more give it time to checkpoint while the writer writes.
+  const acked = await writeThenKill(path, 6_000);
+  const db = new Database(path);
+  open.push(db);
+  assert.equal(db.pragma('integrity_check', { simple: true }), 'ok');
+  const ids = new Set(db.prepare('SELECT id FROM records').pluck().all() as string[]);
+  const missing = Array.from({ length: acked }, (_, i) => rid(i + 1)).filter((id) => !ids.has(id));
+  assert.deepEqual(missing, [], `${missing.length} of ${acked} acknowledged records are missing`);
+  // Whatever else is there is whole: its JSON parses, and its search row was written with it.
+  for (const json of db.prepare('SELECT properties FROM records').pluck().all() as string[]) JSON.parse(json);
+  assert.equal(db.prepare(`SELECT count(*) FROM "${valuesTableName(PET)}"`).pluck().get(), ids.size);
 });
