@@ -26,37 +26,45 @@ export interface CheckpointerOptions {
 
 export const CHECKPOINTER_DEFAULTS: CheckpointerOptions = { startAfterWrites: 2_000, intervalMs: 25 };
 
+/** Slots of the memory shared with the worker. */
+const WRITES = 0;
+const STOP = 1;
+
 // The worker's code is JavaScript in a string (`eval`), not a module of its own: the tests run
-// src/ through a TypeScript loader that a worker thread does not inherit.
+// src/ through a TypeScript loader that a worker thread does not inherit. It sleeps in
+// Atomics.wait, not on a timer: a process that stopped writing wakes it no more.
 const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
+const { workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
+const shared = new Int32Array(workerData.shared);
 const db = new Database(workerData.path, { fileMustExist: true });
 const checkpoint = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
-const writes = new Int32Array(workerData.writes);
 let seen = 0;
-const timer = setInterval(() => {
-  const now = Atomics.load(writes, 0);
-  if (now === seen) return;
+for (;;) {
+  const now = Atomics.load(shared, ${WRITES});
+  if (Atomics.load(shared, ${STOP}) !== 0) break;
+  if (now === seen) {
+    // Nothing written since the last checkpoint: sleep until a commit (or close) moves the count.
+    Atomics.wait(shared, ${WRITES}, now);
+    continue;
+  }
   seen = now;
   try {
     checkpoint.run();
   } catch {
     // A full disk or an I/O error: the writer's own checkpoint will meet it and report it.
   }
-}, workerData.intervalMs);
-parentPort.once('message', () => {
-  clearInterval(timer);
-  db.close();
-  parentPort.close();
-});
+  // At most one checkpoint an interval; close() cuts the pause short.
+  Atomics.wait(shared, ${STOP}, 0, workerData.intervalMs);
+}
+db.close();
 `;
 
 const DRIVER = createRequire(import.meta.url).resolve('better-sqlite3');
 
 export class Checkpointer {
-  /** Record writes so far, shared with the worker: it checkpoints when the count has moved. */
-  private readonly writes = new Int32Array(new SharedArrayBuffer(4));
+  /** Record writes so far, and the stop flag, shared with the worker. */
+  private readonly shared = new Int32Array(new SharedArrayBuffer(8));
   private total = 0;
   private worker: Worker | undefined;
   private exited: Promise<void> | undefined;
@@ -73,15 +81,16 @@ export class Checkpointer {
   /** Called after each commit of `count` record writes. */
   readonly written = (count: number): void => {
     if (this.stopped) return;
-    Atomics.add(this.writes, 0, count);
+    Atomics.add(this.shared, WRITES, count);
     this.total += count;
-    if (!this.worker && this.total >= this.options.startAfterWrites) this.start();
+    if (this.worker) Atomics.notify(this.shared, WRITES);
+    else if (this.total >= this.options.startAfterWrites) this.start();
   };
 
   private start(): void {
     const worker = new Worker(WORKER_SOURCE, {
       eval: true,
-      workerData: { driver: DRIVER, path: this.path, writes: this.writes.buffer, intervalMs: this.options.intervalMs },
+      workerData: { driver: DRIVER, path: this.path, shared: this.shared.buffer, intervalMs: this.options.intervalMs },
     });
     // A failed worker changes nothing for the writer, which checkpoints on its own as before.
     worker.on('error', () => (this.stopped = true));
@@ -95,9 +104,13 @@ export class Checkpointer {
   async close(): Promise<void> {
     this.stopped = true;
     if (!this.worker) return;
+    Atomics.store(this.shared, STOP, 1);
+    // Moving the count too wakes a worker that read it just before the flag was set.
+    Atomics.add(this.shared, WRITES, 1);
+    Atomics.notify(this.shared, WRITES);
+    Atomics.notify(this.shared, STOP);
     // Held by nothing else, an unref'd worker would let the process exit before it closed.
     this.worker.ref();
-    this.worker.postMessage('close');
     await this.exited;
   }
 }

@@ -29,6 +29,14 @@ afterEach(async () => {
 
 const ROWS = 400;
 
+/** Adds ROWS rows of 2 KB in one transaction. */
+function addRows(writer: Database.Database): void {
+  const insert = writer.prepare('INSERT INTO t (v) VALUES (?)');
+  writer.transaction(() => {
+    for (let i = 0; i < ROWS; i++) insert.run(String(i).padEnd(2_000, '.'));
+  })();
+}
+
 /** A WAL database whose writer never checkpoints, holding ROWS rows of 2 KB, all of them still in the WAL. */
 function walOnly(): { path: string; writer: Database.Database; emptySize: number } {
   const path = join(dir, `c-${++n}.db`);
@@ -39,30 +47,32 @@ function walOnly(): { path: string; writer: Database.Database; emptySize: number
   writer.exec('CREATE TABLE t (v TEXT)');
   writer.pragma('wal_checkpoint(TRUNCATE)');
   const emptySize = statSync(path).size;
-  const insert = writer.prepare('INSERT INTO t (v) VALUES (?)');
-  writer.transaction(() => {
-    for (let i = 0; i < ROWS; i++) insert.run(String(i).padEnd(2_000, '.'));
-  })();
+  addRows(writer);
   assert.equal(statSync(path).size, emptySize, 'the rows are in the WAL only');
   return { path, writer, emptySize };
 }
 
-/** Waits (10 s at most) until the database file itself holds the rows. */
-async function copiedToFile(path: string): Promise<void> {
-  const polled = await pollUntil(async () => statSync(path).size, (size) => size >= ROWS * 2_000, { timeoutMs: 10_000 });
+/** Waits (10 s at most) until the database file itself holds `rows` rows. */
+async function copiedToFile(path: string, rows = ROWS): Promise<void> {
+  const polled = await pollUntil(async () => statSync(path).size, (size) => size >= rows * 2_000, { timeoutMs: 10_000 });
   assert.ok(polled.done, `the database file is still ${polled.value} bytes`);
 }
 
 test('after enough record writes the worker copies the WAL into the database file, the writer idle', async () => {
-  const { path } = walOnly();
+  const { path, writer } = walOnly();
   const checkpoints = new Checkpointer(path, { startAfterWrites: 100, intervalMs: 5 });
   open.push(checkpoints);
   checkpoints.written(60);
   checkpoints.written(60);
   await copiedToFile(path);
+  // Idle now, the worker sleeps until the next commit wakes it.
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  addRows(writer);
+  checkpoints.written(1);
+  await copiedToFile(path, 2 * ROWS);
   const reader = new Database(path, { readonly: true });
   open.push(reader);
-  assert.equal(reader.prepare('SELECT count(*) FROM t').pluck().get(), ROWS);
+  assert.equal(reader.prepare('SELECT count(*) FROM t').pluck().get(), 2 * ROWS);
 });
 
 test('fewer writes than startAfterWrites start no worker: the WAL stays where it is', async () => {
