@@ -28,19 +28,6 @@ export function recordObjectJson(raw: RawRecord, object: ObjectSchema, extra = '
   );
 }
 
-function toRaw(r: RecordRow): RawRecord {
-  return {
-    id: r.id,
-    ownerJson: JSON.stringify(r.owner),
-    followersJson: JSON.stringify(r.followers),
-    propertiesJson: JSON.stringify(r.properties),
-    createdAt: r.createdAt,
-    updatedAt: r.updatedAt,
-    createdByJson: JSON.stringify(r.createdBy),
-    lastUpdatedByJson: JSON.stringify(r.lastUpdatedBy),
-  };
-}
-
 /** Who wrote: every write through the API is attributed to the token that made it. */
 function actor(principal: Principal, at: string): Actor {
   return { channel: 'API', source: 'INTEGRATION', sourceId: principal.tokenId, createdAt: at };
@@ -130,18 +117,19 @@ export class RecordService {
       createdBy: actor(principal, now),
       lastUpdatedBy: actor(principal, now),
     };
+    let written: RawRecord;
     try {
-      await this.store.insertRecord(row, this.uniqueKeys(object));
+      written = await this.store.insertRecord(row, this.uniqueKeys(object));
     } catch (err) {
       this.duplicate(err, object);
     }
-    return recordJson(toRaw(row), object);
+    return recordJson(written, object);
   }
 
   async update(principal: Principal, schemaKey: string, id: string, input: UpdateRecordInput): Promise<string> {
     const object = await this.recordObject(principal, schemaKey);
     const people = await this.peopleProblems(principal, object, input.owner, input.followers);
-    let updated: RecordRow | undefined;
+    let updated: RawRecord | undefined;
     try {
       updated = await this.store.updateRecord(
         object.id,
@@ -166,7 +154,7 @@ export class RecordService {
       this.duplicate(err, object);
     }
     if (!updated) throw errors.recordNotFound();
-    return recordJson(toRaw(updated), object);
+    return recordJson(updated, object);
   }
 
   /** `POST /objects/{schemaKey}/records/search`: the answer body, `{records, total}`, ready to send. */

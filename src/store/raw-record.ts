@@ -1,4 +1,4 @@
-import type { RawRecord } from './store.js';
+import type { RawRecord, RecordRow } from './store.js';
 
 /**
  * The column order every store selects a raw record in: id, owner, followers, properties,
@@ -18,4 +18,46 @@ export function rawRecordOf(r: readonly unknown[]): RawRecord {
     createdByJson: r[6] as string,
     lastUpdatedByJson: r[7] as string,
   };
+}
+
+/** A record's JSON columns, as the text a store writes them in. */
+export interface RecordJsonColumns {
+  owner: string;
+  followers: string;
+  properties: string;
+  createdBy: string;
+  lastUpdatedBy: string;
+}
+
+export function recordJsonColumns(r: RecordRow): RecordJsonColumns {
+  return {
+    owner: JSON.stringify(r.owner),
+    followers: JSON.stringify(r.followers),
+    properties: JSON.stringify(r.properties),
+    createdBy: JSON.stringify(r.createdBy),
+    lastUpdatedBy: JSON.stringify(r.lastUpdatedBy),
+  };
+}
+
+/** The raw form of a record just written with these columns: its answer needs no second serialisation. */
+export function rawRecordWritten(r: RecordRow, json: RecordJsonColumns): RawRecord {
+  return {
+    id: r.id,
+    ownerJson: json.owner,
+    followersJson: json.followers,
+    propertiesJson: json.properties,
+    createdAt: r.createdAt,
+    updatedAt: r.updatedAt,
+    createdByJson: json.createdBy,
+    lastUpdatedByJson: json.lastUpdatedBy,
+  };
+}
+
+/**
+ * A record's next state as an update stores it: what `apply` returns, less what an update never
+ * writes (where the record is, and its creation), so that the answer shows what is stored.
+ */
+export function storedUpdate(current: RecordRow, apply: (current: RecordRow) => RecordRow): RecordRow {
+  const next = apply(current);
+  return { ...next, id: current.id, locationId: current.locationId, objectId: current.objectId, createdAt: current.createdAt, createdBy: current.createdBy };
 }

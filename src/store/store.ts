@@ -230,15 +230,15 @@ export interface Store {
   /**
    * Inserts a record. `uniqueKeys` are the short keys of the object's unique fields: a value
    * another record of the object holds there is a conflict (`duplicate` names it), checked in
-   * the same transaction.
+   * the same transaction. Resolves with the record as written (its JSON columns as the text stored).
    */
-  insertRecord(record: RecordRow, uniqueKeys: readonly string[]): Promise<void>;
+  insertRecord(record: RecordRow, uniqueKeys: readonly string[]): Promise<RawRecord>;
   /**
    * Reads a record, computes its next state with `apply` (which may throw to refuse the change)
    * and writes it, all in one transaction: concurrent updates of one record serialise, none is
-   * lost. Undefined when the object has no such record.
+   * lost. Resolves with the record as written, or undefined when the object has no such record.
    */
-  updateRecord(objectId: string, id: string, apply: (current: RecordRow) => RecordRow, uniqueKeys: readonly string[]): Promise<RecordRow | undefined>;
+  updateRecord(objectId: string, id: string, apply: (current: RecordRow) => RecordRow, uniqueKeys: readonly string[]): Promise<RawRecord | undefined>;
   deleteRecord(objectId: string, id: string): Promise<boolean>;
 
   /**

@@ -37,7 +37,7 @@ import {
   type Store,
   type TokenRow,
 } from '../store.js';
-import { rawRecordOf } from '../raw-record.js';
+import { rawRecordOf, rawRecordWritten, recordJsonColumns, storedUpdate, type RecordJsonColumns } from '../raw-record.js';
 import { rowReaders, str, strOrNull, type Row } from '../row-readers.js';
 import { migrate, SCHEMA_NAME } from './migrations.js';
 import { Readers } from './readers.js';
@@ -160,9 +160,8 @@ const fieldValues = (f: FieldRow) => [
   json(f.options), f.acceptedFormats, f.maxFileLimit, f.allowCustomOption, f.parentId, f.unique, f.standard,
   f.createdAt, f.updatedAt,
 ];
-const recordValues = (r: RecordRow) => [
-  r.id, r.locationId, r.objectId, json(r.owner), json(r.followers), json(r.properties), r.createdAt, r.updatedAt,
-  json(r.createdBy), json(r.lastUpdatedBy),
+const recordValues = (r: RecordRow, j: RecordJsonColumns) => [
+  r.id, r.locationId, r.objectId, j.owner, j.followers, j.properties, r.createdAt, r.updatedAt, j.createdBy, j.lastUpdatedBy,
 ];
 
 const SQL = {
@@ -698,19 +697,21 @@ export class PostgresStore implements Store {
     throw new StoreError('conflict', `duplicate value in unique field ${dup.key}`, { key: dup.key, value: dup.value });
   }
 
-  async insertRecord(record: RecordRow, uniqueKeys: readonly string[]): Promise<void> {
+  async insertRecord(record: RecordRow, uniqueKeys: readonly string[]): Promise<RawRecord> {
+    const j = recordJsonColumns(record);
     await this.tx(async (c) => {
       try {
-        await c.query({ name: 'ghl_insert_record', text: SQL.insertRecord, values: recordValues(record) });
+        await c.query({ name: 'ghl_insert_record', text: SQL.insertRecord, values: recordValues(record, j) });
       } catch (err) {
         if (isUniqueViolation(err)) throw new StoreError('conflict', 'the record id is taken');
         throw err;
       }
       await this.claimUnique(c, record, uniqueKeys);
     });
+    return rawRecordWritten(record, j);
   }
 
-  async updateRecord(objectId: string, id: string, apply: (current: RecordRow) => RecordRow, uniqueKeys: readonly string[]): Promise<RecordRow | undefined> {
+  async updateRecord(objectId: string, id: string, apply: (current: RecordRow) => RecordRow, uniqueKeys: readonly string[]): Promise<RawRecord | undefined> {
     return this.tx(async (c) => {
       // FOR UPDATE: a concurrent update of this record waits here until this one commits, then
       // reads what it wrote.
@@ -720,17 +721,18 @@ export class PostgresStore implements Store {
         values: [id, objectId],
       });
       if (!rows[0]) return undefined;
-      const next = apply(toRecord(rows[0]));
+      const next = storedUpdate(toRecord(rows[0]), apply);
+      const j = recordJsonColumns(next);
       await c.query({
         name: 'ghl_update_record',
         text: `UPDATE records SET owner = $1::jsonb, followers = $2::jsonb, properties = $3::jsonb, updated_at = $4, last_updated_by = $5::jsonb WHERE id = $6`,
-        values: [json(next.owner), json(next.followers), json(next.properties), next.updatedAt, json(next.lastUpdatedBy), id],
+        values: [j.owner, j.followers, j.properties, next.updatedAt, j.lastUpdatedBy, id],
       });
       if (uniqueKeys.length) {
         await c.query({ name: 'ghl_delete_unique_of_record', text: 'DELETE FROM unique_values WHERE record_id = $1', values: [id] });
         await this.claimUnique(c, next, uniqueKeys);
       }
-      return next;
+      return rawRecordWritten(next, j);
     });
   }
 

@@ -18,7 +18,7 @@ import {
   type Store,
   type TokenRow,
 } from '../store.js';
-import { rawRecordOf } from '../raw-record.js';
+import { rawRecordOf, rawRecordWritten, recordJsonColumns, storedUpdate, type RecordJsonColumns } from '../raw-record.js';
 import { rowReaders, str, strOrNull, type Row } from '../row-readers.js';
 import { MIGRATIONS } from './migrations.js';
 import { Checkpointer } from './checkpointer.js';
@@ -58,17 +58,10 @@ const fieldParams = (f: FieldRow) => ({
   standard: f.standard ? 1 : 0,
 });
 
-const recordParams = (r: RecordRow) => ({
-  ...r,
-  owner: JSON.stringify(r.owner),
-  followers: JSON.stringify(r.followers),
-  properties: JSON.stringify(r.properties),
-  createdBy: JSON.stringify(r.createdBy),
-  lastUpdatedBy: JSON.stringify(r.lastUpdatedBy),
-});
+const recordParams = (r: RecordRow, json: RecordJsonColumns) => ({ ...r, ...json });
 
 /** A new record's parameters: also the rowid its id gives it (record-rowid.ts); updates keep theirs. */
-const insertParams = (r: RecordRow) => ({ ...recordParams(r), rowid: recordRowid(r.id) });
+const insertParams = (r: RecordRow, json: RecordJsonColumns = recordJsonColumns(r)) => ({ ...recordParams(r, json), rowid: recordRowid(r.id) });
 
 /** The unique-index entries of a record: one per unique field it holds a value in. */
 function uniqueEntries(r: RecordRow, uniqueKeys: readonly string[]): Array<{ key: string; value: string | number }> {
@@ -535,34 +528,35 @@ export class SqliteStore implements Store {
     return r && toRecord(r);
   }
 
-  async insertRecord(record: RecordRow, uniqueKeys: readonly string[]): Promise<void> {
+  async insertRecord(record: RecordRow, uniqueKeys: readonly string[]): Promise<RawRecord> {
+    const json = recordJsonColumns(record);
     try {
       await this.writes.run(() => {
-        const params = insertParams(record);
-        const { lastInsertRowid } = this.stmts.insertRecord.run(params);
-        this.valuesOf(record.objectId)?.insert.run({ rid: lastInsertRowid, id: record.id, createdAt: record.createdAt, updatedAt: record.updatedAt, properties: params.properties });
+        const { lastInsertRowid } = this.stmts.insertRecord.run(insertParams(record, json));
+        this.valuesOf(record.objectId)?.insert.run({ rid: lastInsertRowid, id: record.id, createdAt: record.createdAt, updatedAt: record.updatedAt, properties: json.properties });
         this.indexUnique(record, uniqueKeys);
       });
     } catch (err) {
       if (isUniqueViolation(err)) throw new StoreError('conflict', 'the record id is taken');
       throw err;
     }
+    return rawRecordWritten(record, json);
   }
 
-  async updateRecord(objectId: string, id: string, apply: (current: RecordRow) => RecordRow, uniqueKeys: readonly string[]): Promise<RecordRow | undefined> {
+  async updateRecord(objectId: string, id: string, apply: (current: RecordRow) => RecordRow, uniqueKeys: readonly string[]): Promise<RawRecord | undefined> {
     // The batch's transaction is IMMEDIATE: the write lock is held before the read, so no other writer slips in between.
     return this.writes.run(() => {
       const row = this.stmts.recordById.get(id, objectId);
       if (!row) return undefined;
-      const next = apply(toRecord(row));
-      const params = recordParams(next);
-      this.stmts.updateRecord.run(params);
-      this.valuesOf(objectId)?.update.run({ id, updatedAt: next.updatedAt, properties: params.properties });
+      const next = storedUpdate(toRecord(row), apply);
+      const json = recordJsonColumns(next);
+      this.stmts.updateRecord.run(recordParams(next, json));
+      this.valuesOf(objectId)?.update.run({ id, updatedAt: next.updatedAt, properties: json.properties });
       if (uniqueKeys.length) {
         this.stmts.deleteUniqueOfRecord.run(id);
         this.indexUnique(next, uniqueKeys);
       }
-      return next;
+      return rawRecordWritten(next, json);
     });
   }
 
