@@ -108,3 +108,33 @@ test('writes queued in different turns get different transactions', async () => 
   db.close();
   other.close();
 });
+
+test('a batch in which no write fails runs each write once, with no savepoint to undo it by', async () => {
+  const { db, other } = setup();
+  const writes = new GroupCommit(db, () => {});
+  const insert = db.prepare('INSERT INTO t (k, v) VALUES (?, ?)');
+  const runs = { a: 0, b: 0 };
+  await Promise.all((['a', 'b'] as const).map((k) => writes.run(() => (runs[k]++, insert.run(k, k)))));
+  assert.deepEqual(runs, { a: 1, b: 1 });
+  assert.deepEqual(rows(other), [{ k: 'a', v: 'a' }, { k: 'b', v: 'b' }]);
+  db.close();
+  other.close();
+});
+
+test('when a write fails, its batch runs again with a savepoint each: the others run twice, and what they wrote is there once', async () => {
+  const { db, other } = setup();
+  const writes = new GroupCommit(db, () => {});
+  const insert = db.prepare('INSERT INTO t (k, v) VALUES (?, ?)');
+  // Each run of a write adds a row of its own, so a first run's leftovers would show.
+  const runs = { a: 0, b: 0, c: 0 };
+  const outcomes = await Promise.allSettled([
+    writes.run(() => insert.run(`a${++runs.a}`, 'a')),
+    writes.run(() => insert.run(`b${++runs.b}`, 'a')),
+    writes.run(() => insert.run(`c${++runs.c}`, 'c')),
+  ]);
+  assert.deepEqual(outcomes.map((o) => o.status), ['fulfilled', 'rejected', 'fulfilled']);
+  assert.deepEqual(runs, { a: 2, b: 2, c: 1 }, 'the failure came before c ran the first time');
+  assert.deepEqual(rows(other), [{ k: 'a2', v: 'a' }, { k: 'c1', v: 'c' }]);
+  db.close();
+  other.close();
+});
