@@ -89,8 +89,8 @@ export function openSqliteStore(path: string): SqliteStore {
     // NORMAL in WAL mode: a committed transaction survives a crash of the process (kill -9);
     // only a power loss can take the last few back. FULL would fsync on every commit.
     db.pragma('synchronous = NORMAL');
-    // A record write in a shared batch runs in a savepoint (group-commit.ts): its statement
-    // journal stays in memory instead of a temp file.
+    // A batch of record writes in which one failed runs again with a savepoint for each
+    // (group-commit.ts): their statement journals stay in memory instead of temp files.
     db.pragma('temp_store = MEMORY');
     // 32 MiB of page cache (the build's default is 16): at 100,000 records an object's value
     // table and the indexes a search walks stay in memory. Measured in bench/README.md.
