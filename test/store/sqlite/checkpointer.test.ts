@@ -12,7 +12,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, afterEach, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { Checkpointer } from '../../../src/store/sqlite/checkpointer.js';
+import { CHECKPOINTER_DEFAULTS, Checkpointer } from '../../../src/store/sqlite/checkpointer.js';
 import { valuesTableName } from '../../../src/store/sqlite/object-values.js';
 import { openSqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
 import { PET, petDataset, recordRow, rid } from '../store.contract.js';
@@ -104,17 +104,18 @@ test('the store starts the worker after its record writes and stops it on close'
   const path = join(dir, `s-${++n}.db`);
   const store = openSqliteStore(path);
   await store.loadDataset(petDataset([]), { reset: false });
-  // 2,000 writes start the worker (CHECKPOINTER_DEFAULTS), in batches as a busy server sends them.
+  // Enough writes to start the worker, in batches as a busy server sends them.
   const batch = (b: number) => Promise.all(Array.from({ length: 100 }, (_, i) => store.insertRecord(recordRow(PET, rid(1 + b * 100 + i), { name: `pet ${b}-${i}` }), [])));
-  for (let b = 0; b < 24; b++) await batch(b);
+  const batches = Math.ceil(CHECKPOINTER_DEFAULTS.startAfterWrites / 100);
+  for (let b = 0; b < batches; b++) await batch(b);
   // Time for the worker to open its connection, then writes for it to checkpoint.
   await new Promise((resolve) => setTimeout(resolve, 500));
-  await batch(24);
+  await batch(batches);
   await store.close();
   assert.equal(existsSync(`${path}-wal`), false, 'the worker connection was closed before the writer');
   const reader = new Database(path, { readonly: true });
   open.push(reader);
-  assert.equal(reader.prepare('SELECT count(*) FROM records').pluck().get(), 2_500);
+  assert.equal(reader.prepare('SELECT count(*) FROM records').pluck().get(), (batches + 1) * 100);
 });
 
 /** Runs test/helpers/record-writer.ts on `path` until it has acknowledged `atLeast` records, then kills it (SIGKILL). */
@@ -140,8 +141,8 @@ function writeThenKill(path: string, atLeast: number): Promise<number> {
 
 test('a kill -9 while the worker checkpoints loses no acknowledged record, and leaves the file whole', async () => {
   const path = join(dir, `k-${++n}.db`);
-  // Past 2,000 writes the worker runs; 4,000 more give it time to checkpoint while the writer writes.
-  const acked = await writeThenKill(path, 6_000);
+  // Past the threshold the worker runs; 4,000 more writes give it time to checkpoint meanwhile.
+  const acked = await writeThenKill(path, CHECKPOINTER_DEFAULTS.startAfterWrites + 4_000);
   const db = new Database(path);
   open.push(db);
   assert.equal(db.pragma('integrity_check', { simple: true }), 'ok');
