@@ -237,7 +237,8 @@ export interface Store {
    * Reads a record, computes its next state with `apply` (which may throw to refuse the change)
    * and writes it, all in one transaction: concurrent updates of one record serialise, none is
    * lost. `apply` may be called more than once (a store may run a transaction again); the last
-   * call's result is the one written. Resolves with the record as written, or undefined when the object has no such record.
+   * call's result is the one written. Resolves with the record as written, or undefined when the
+   * object has no such record.
    */
   updateRecord(objectId: string, id: string, apply: (current: RecordRow) => RecordRow, uniqueKeys: readonly string[]): Promise<RawRecord | undefined>;
   deleteRecord(objectId: string, id: string): Promise<boolean>;

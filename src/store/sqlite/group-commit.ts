@@ -27,7 +27,7 @@ class WriteFailed extends Error {}
 export class GroupCommit {
   private queue: Pending[] = [];
   /** Every write of the batch in one transaction; the first failure rolls it all back. */
-  private readonly plain: Database.Transaction<(items: Pending[]) => Outcome[]>;
+  private readonly plain: Database.Transaction<(items: Pending[]) => unknown[]>;
   /** Every write of the batch in a savepoint of its own. */
   private readonly guarded: Database.Transaction<(items: Pending[]) => Outcome[]>;
 
@@ -37,9 +37,9 @@ export class GroupCommit {
     private readonly afterCommit: (writes: number) => void,
   ) {
     this.plain = db.transaction((items: Pending[]) =>
-      items.map((p): Outcome => {
+      items.map((p) => {
         try {
-          return { ok: true, value: p.work() };
+          return p.work();
         } catch {
           throw new WriteFailed();
         }
@@ -75,7 +75,7 @@ export class GroupCommit {
     let outcomes: Outcome[];
     try {
       try {
-        outcomes = this.plain.immediate(items);
+        outcomes = this.plain.immediate(items).map((value): Outcome => ({ ok: true, value }));
       } catch (err) {
         if (!(err instanceof WriteFailed)) throw err;
         outcomes = this.guarded.immediate(items);
