@@ -59,11 +59,12 @@ export async function checkRealServer(origin: string, prefix: string, db: BenchD
 /** `db`: a SQLite file, or a postgres:// URL with its schema. */
 export async function startRealServer(db: string | { url: string; schema: string }): Promise<Server> {
   const dbArgs = typeof db === 'string' ? ['--db', db] : ['--db', db.url, '--db-schema', db.schema];
-  // The compiled CLI, exactly as a user starts it: no TypeScript loader in the measured process.
+  // The compiled CLI, exactly as a user starts it: run as a program (its first lines start Node
+  // with the flags it needs, in the same process), with no TypeScript loader.
   const { child, match } = await startChild(
     'ghl-objects serve',
-    process.execPath,
-    [join(ROOT, 'bin/ghl-objects'), 'serve', ...dbArgs, '--port', '0', '--log-level', 'warn'],
+    join(ROOT, 'bin/ghl-objects'),
+    ['serve', ...dbArgs, '--port', '0', '--log-level', 'warn'],
     /ghl-objects listening on (http:\/\/\S+?:\d+)/,
     // Rate limits far above what a run can reach, rather than off: every request still goes
     // through the limiter's accounting (and gets its headers), as in production, but none is refused.

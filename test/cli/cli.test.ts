@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -68,8 +68,11 @@ interface Proc {
   exited: Promise<Exit>;
 }
 
-function launch(args: string[]): Proc {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: ENV, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Runs the CLI with this Node, or (`asProgram`) as a program, the way a shell runs `bin/ghl-objects`. */
+function launch(args: string[], options: { asProgram?: boolean } = {}): Proc {
+  const child = options.asProgram
+    ? spawn(BIN, args, { cwd: ROOT, env: ENV, stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: ENV, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   let out = '';
   let err = '';
@@ -103,8 +106,8 @@ const BANNER = /^ghl-objects listening on http:\/\/127\.0\.0\.1:(\d+) \(database
  * Starts `serve` on a free port and waits (bounded) for its whole banner: the listening line and,
  * after it, the lines up to and including the one `complete` asks for.
  */
-async function serve(args: string[], complete: RegExp = /listening on [^\n]+\n/): Promise<Server> {
-  const p = launch(['serve', '--port', '0', ...args]);
+async function serve(args: string[], complete: RegExp = /listening on [^\n]+\n/, options: { asProgram?: boolean } = {}): Promise<Server> {
+  const p = launch(['serve', '--port', '0', ...args], options);
   const deadline = Date.now() + RUN_TIMEOUT_MS;
   let exit: Exit | undefined;
   void p.exited.then((e) => (exit = e));
@@ -292,6 +295,18 @@ describe('an invalid fixture', () => {
       }
     });
   }
+});
+
+describe('bin/ghl-objects run as a program', () => {
+  // Only Node's command line can turn V8's memory reducer off: the comment in bin/ghl-objects says why.
+  const linuxOnly = process.platform === 'linux' ? false : 'reads the command line from /proc';
+  test('is the server process itself, Node started with --no-memory-reducer, and SIGTERM makes it exit 0', { skip: linuxOnly }, async () => {
+    const server = await serve(['--db', newDb(), '--fixtures', DEMO], /OAuth access token: \S+\n/, { asProgram: true });
+    const argv = readFileSync(`/proc/${server.child.pid}/cmdline`, 'utf8').split('\0');
+    assert.deepEqual(argv.slice(0, 2), ['node', '--no-memory-reducer'], `the shell replaced itself with Node (exec), which got the flag: ${argv.join(' ')}`);
+    assert.equal((await getRex(server, DEMO_PIT)).status, 200);
+    assert.deepEqual(await server.stop(), { code: 0, signal: null });
+  });
 });
 
 describe('serve, token create and token revoke on one database', () => {
