@@ -1,5 +1,12 @@
 import type { LoadResult } from './load-protocol.js';
 
+/** One turn of a case measured in turns. */
+export interface TurnSummary {
+  reqPerS: number;
+  p99Ms: number;
+  cpuUsPerRequest: number;
+}
+
 /** One measured case, as the table and the JSON summary show it. */
 export interface CaseSummary {
   id: string;
@@ -19,6 +26,8 @@ export interface CaseSummary {
   peakRssBytes: number;
   /** Server CPU time (user + system) per request: steadier than req/s when the machine is busy. */
   cpuUsPerRequest: number;
+  /** A case measured in turns: each turn's figures; the rest are over all of them. */
+  turns?: TurnSummary[];
   load: LoadResult;
 }
 
@@ -28,6 +37,7 @@ export interface MeasuredCase {
   load: LoadResult;
   peakRssBytes: number;
   cpuUsPerRequest: number;
+  turns?: TurnSummary[];
 }
 
 export function summarize(c: MeasuredCase, bare: MeasuredCase): CaseSummary {
@@ -45,6 +55,7 @@ export function summarize(c: MeasuredCase, bare: MeasuredCase): CaseSummary {
     failures: load.errors + load.timeouts + load.non2xx + w.errors + w.timeouts + w.non2xx,
     peakRssBytes: c.peakRssBytes,
     cpuUsPerRequest: c.cpuUsPerRequest,
+    ...(c.turns ? { turns: c.turns } : {}),
     load,
   };
 }

@@ -16,7 +16,7 @@ import { generateDatabase, reuseDatabase, shuffled, type BenchDatabase, type Gen
 import { MEASURING, addCounts, quantile, searchBody, type LoadJob, type LoadKind, type LoadResult } from './load-protocol.js';
 import { SPECIES } from './pets.js';
 import { cleanup, cpuTimeMs, installCleanupHandlers, interrupted, rssBytes, runChild, sampleRss, stopAll, trackDir, trackHook, untrackHook } from './processes.js';
-import { summarize, table, type CaseSummary } from './report.js';
+import { summarize, table, type CaseSummary, type TurnSummary } from './report.js';
 import { VERSION, checkRealServer, get, startBareServer, startRealServer, type Server } from './servers.js';
 
 /** The first case on each server warms it up this many times --warmup. */
@@ -24,11 +24,11 @@ const FIRST_WARMUP_FACTOR = 3;
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
-/** The commit measured, marked dirty when src/ differs from it: results name the code they came from. */
+/** The commit measured, marked dirty when src/ or bin/ differs from it: results name the code they came from. */
 function revision(): string {
   try {
     const git = (...args: string[]) => execFileSync('git', args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    return `${git('rev-parse', '--short', 'HEAD')}${git('status', '--porcelain', '--', 'src') ? ' (src/ modified)' : ''}`;
+    return `${git('rev-parse', '--short', 'HEAD')}${git('status', '--porcelain', '--', 'src', 'bin') ? ' (src/ or bin/ modified)' : ''}`;
   } catch {
     return 'unknown';
   }
@@ -43,6 +43,10 @@ interface CaseRun {
   load: LoadResult;
   peakRssBytes: number;
   cpuUsPerRequest: number;
+  /** The measured latencies (see LoadJob.samplesFile), one file per worker and turn. */
+  sampleFiles: string[];
+  /** A case measured in turns: each turn's figures (the rest are over all of them). */
+  turns?: TurnSummary[];
 }
 
 interface CaseSpec {
@@ -56,11 +60,23 @@ interface CaseSpec {
   connections?: number;
 }
 
+/** Sample files named so far: a case's turns share its id, so each run's files are numbered. */
+let samplesFiles = 0;
+
 type Common = Omit<LoadJob, 'origin' | 'headers' | 'startIndex' | 'kind' | 'samplesFile'>;
 
-/** Counts of several workers added up. */
-/** The results of workers that ran side by side, as one: req/s added, latencies from all samples. */
-function mergeLoads(loads: readonly LoadResult[], sampleFiles: readonly string[]): LoadResult {
+/** The data a case reads: its ids and location, how many ids there are, and whose place on their list it keeps. */
+interface Target {
+  common: Common;
+  idCount: number;
+  cursor: string;
+}
+
+/**
+ * Several results as one, latencies from all their samples: of workers that ran side by side
+ * (req/s added), or of turns run one after another (req/s over their seconds together).
+ */
+function mergeLoads(loads: readonly LoadResult[], sampleFiles: readonly string[], how: 'side by side' | 'in turns'): LoadResult {
   if (loads.length === 1) return loads[0]!;
   const chunks = sampleFiles.map((f) => {
     const b = readFileSync(f);
@@ -74,10 +90,11 @@ function mergeLoads(loads: readonly LoadResult[], sampleFiles: readonly string[]
   }
   all.sort();
   const counts = addCounts(loads);
+  const durationS = how === 'side by side' ? Math.max(...loads.map((l) => l.durationS)) : loads.reduce((n, l) => n + l.durationS, 0);
   return {
     ...counts,
-    durationS: Math.max(...loads.map((l) => l.durationS)),
-    rps: loads.reduce((n, l) => n + l.rps, 0),
+    durationS,
+    rps: how === 'side by side' ? loads.reduce((n, l) => n + l.rps, 0) : counts.responses / durationS,
     latencyMs: {
       mean: all.reduce((n, v) => n + v, 0) / all.length,
       p50: quantile(all, 0.5),
@@ -109,7 +126,7 @@ async function runCase(
   // Sampled from here, a third process: the server's own memory is what is measured.
   const rss = pids.map((pid) => sampleRss(pid));
   const cpuBefore = new Map<number, number>();
-  const sampleFiles = spec.servers.map((_, i) => join(tmp, `samples-${spec.id}-${i}.bin`));
+  const sampleFiles = spec.servers.map((_, i) => join(tmp, `samples-${spec.id}-${++samplesFiles}-${i}.bin`));
   let outputs: string[];
   let peak = 0;
   try {
@@ -143,12 +160,33 @@ async function runCase(
   const load = mergeLoads(
     outputs.map((stdout) => JSON.parse(stdout.trim().split('\n').pop()!) as LoadResult),
     sampleFiles,
+    'side by side',
   );
   // Over the measured run only: a server still warming up costs more per request.
   const cpuMs = pids.reduce((sum, pid) => sum + ((cpuTimeMs(pid) ?? NaN) - (cpuBefore.get(pid) ?? NaN)), 0);
   const cpuUsPerRequest = (cpuMs * 1000) / load.responses;
   log(`  ${Math.round(load.rps)} req/s, p50 ${load.latencyMs.p50.toFixed(2)} ms, p99 ${load.latencyMs.p99.toFixed(2)} ms, ${cpuUsPerRequest.toFixed(0)} µs CPU/req, ${load.non2xx} non-2xx, ${load.errors + load.timeouts} errors`);
-  return { id: spec.id, label: spec.label, pids, load, peakRssBytes: peak, cpuUsPerRequest };
+  return { id: spec.id, label: spec.label, pids, load, peakRssBytes: peak, cpuUsPerRequest, sampleFiles };
+}
+
+/** Turns of one case as one: its figures over all of them, and each turn's. */
+function inTurns(turns: readonly CaseRun[]): CaseRun {
+  const first = turns[0]!;
+  const load = mergeLoads(
+    turns.map((t) => t.load),
+    turns.flatMap((t) => t.sampleFiles),
+    'in turns',
+  );
+  return {
+    id: first.id,
+    label: first.label,
+    pids: [...new Set(turns.flatMap((t) => t.pids))],
+    load,
+    peakRssBytes: Math.max(...turns.map((t) => t.peakRssBytes)),
+    cpuUsPerRequest: turns.reduce((n, t) => n + t.cpuUsPerRequest * t.load.responses, 0) / load.responses,
+    sampleFiles: turns.flatMap((t) => t.sampleFiles),
+    turns: turns.map((t) => ({ reqPerS: t.load.rps, p99Ms: t.load.latencyMs.p99, cpuUsPerRequest: t.cpuUsPerRequest })),
+  };
 }
 
 /** Pet records in a SQLite benchmark database, read with a read-only connection of its own. */
@@ -261,73 +299,85 @@ async function main(): Promise<number> {
 
   const worker = compileScripts(tmp, [join(ROOT, 'bench/load-worker.ts'), join(ROOT, 'bench/load-protocol.ts'), join(ROOT, 'bench/pets.ts')]);
   const common: Common = { pathPrefix: prefix, idsFile, locationId: db.locationId, connections: options.connections, durationS: options.durationS, warmupS: options.warmupS, resolveFrom: join(ROOT, 'package.json') };
-  const runs: CaseRun[] = [];
+  /** Every run, turns included. */
+  const measured: CaseRun[] = [];
   // Cases continue along the shuffled id list, so no case re-reads the records another just read.
-  let index = 0;
+  const next = new Map<string, number>();
   const warmed = new Set<number>();
-  const run = async (spec: CaseSpec, extra: Parameters<typeof runCase>[5] = {}) => {
+  const mainTarget: Target = { common, idCount: db.ids.length, cursor: 'main' };
+  // The bare server reads nothing: its requests do not use up ids of the real server's cases.
+  const bareTarget: Target = { ...mainTarget, cursor: 'bare' };
+  let smallServer: Server | undefined;
+  /** Runs a case, or (`turns` > 1) one of its turns: its measured seconds are then shared between them. */
+  const run = async (spec: CaseSpec, target: Target = mainTarget, extra: { exactCount?: boolean; turns?: number } = {}) => {
     // A fresh server keeps getting cheaper per request for well over 5 s (JIT tiers, heap
     // sizing): measured after a short warmup, whichever case came first looked ~15% costlier.
     // A server may still be working off requests a previous case gave up on (timeouts): it
     // would take CPU from this case, whichever server this case loads.
-    for (const s of [real, bare, ...spec.servers]) await waitIdle(s.pid);
+    for (const s of [real, bare, ...(smallServer ? [smallServer] : []), ...spec.servers]) await waitIdle(s.pid);
     const fresh = spec.servers.some((s) => !warmed.has(s.pid));
     const warmupS = fresh ? options.warmupS * FIRST_WARMUP_FACTOR : options.warmupS;
     for (const s of spec.servers) warmed.add(s.pid);
-    const result = await runCase(worker, tmp, spec, { ...common, warmupS }, index, { idCount: db.ids.length, ...extra });
-    if (spec.kind === 'get') index = result.load.nextIndex;
-    runs.push(result);
+    const startIndex = next.get(target.cursor) ?? 0;
+    const durationS = target.common.durationS / (extra.turns ?? 1);
+    const result = await runCase(worker, tmp, spec, { ...target.common, warmupS, durationS }, startIndex, { idCount: target.idCount, exactCount: extra.exactCount });
+    if (spec.kind === 'get') next.set(target.cursor, result.load.nextIndex);
+    measured.push(result);
     return result;
   };
 
+  // Get Record By Id is measured in two turns of half the seconds each, placed symmetrically in
+  // time: bare, OAuth, PIT, (the small database twice,) PIT, OAuth, bare. Each ratio (PIT to bare, OAuth to PIT, the large
+  // database to the small) then compares figures centred on the same moment, so that a machine
+  // whose speed drifts during the run moves both sides alike. Measured once each, bare last, the
+  // ratios moved with the drift: the same server needed 61 and then 48 µs a request two minutes
+  // apart (bench/README.md).
+  const bareSpec: CaseSpec = { id: 'bare', label: 'bare node:http, same bytes', kind: 'get', servers: [bare], token: db.pit };
   const pitSpec: CaseSpec = { id: 'get-record-pit', label: 'Get Record By Id, PIT', kind: 'get', servers: [real], token: db.pit };
-  const pit = await run(pitSpec);
-  // Get Record By Id on a second, small database, in the same run: what the size of the data
-  // costs. Measured in turns right after the PIT case (large, small, small, large), so that the
-  // machine's drift falls on both sides alike: measured a minute and more apart, the two had moved
-  // apart by more than the difference between them. The small server starts just before its
-  // turns: one started earlier and left idle while the other was under load cost 10 to 30% more
-  // CPU a request, turn after turn.
-  let small: { records: number; large: CaseRun[]; small: CaseRun[] } | undefined;
-  const extraRealRuns: CaseRun[] = [];
+  const oauthSpec: CaseSpec = { id: 'get-record-oauth', label: 'Get Record By Id, OAuth JWT', kind: 'get', servers: [real], token: db.oauth };
+  // The small database is made before the turns begin, its server started just before its own:
+  // one started earlier and left idle while the other was under load cost 10 to 30% more CPU a
+  // request, turn after turn.
+  let smallDb: { db: BenchDatabase; target: Target } | undefined;
   if (options.smallRecords > 0 && options.smallRecords < db.ids.length) {
     log(`generating ${options.smallRecords.toLocaleString('en-US')} records for the small database…`);
-    const smallDb = (await generateDatabase(join(tmp, 'small.db'), options.smallRecords)).db;
+    const made = (await generateDatabase(join(tmp, 'small.db'), options.smallRecords)).db;
     const smallIds = join(tmp, 'small-ids.txt');
-    writeFileSync(smallIds, shuffled(smallDb.ids).join('\n'));
-    const server = await startRealServer(smallDb.path);
-    log(`ghl-objects on the small database (pid ${server.pid}) on ${server.origin}`);
-    await checkRealServer(server.origin, prefix, smallDb);
-    const smallSpec: CaseSpec = { id: 'get-record-pit-small', label: `Get Record By Id, PIT, ${options.smallRecords.toLocaleString('en-US')} records`, kind: 'get', servers: [server], token: smallDb.pit };
-    let smallIndex = 0;
-    const turn = async (spec: CaseSpec, target: Common, startIndex: number, idCount: number, warmupS: number) => {
-      for (const s of [real, bare, server]) await waitIdle(s.pid);
-      return runCase(worker, tmp, spec, { ...target, warmupS }, startIndex, { idCount });
-    };
-    const smallCommon = { ...common, idsFile: smallIds, locationId: smallDb.locationId };
-    const firstSmall = await turn(smallSpec, smallCommon, smallIndex, smallDb.ids.length, options.warmupS * FIRST_WARMUP_FACTOR);
-    smallIndex = firstSmall.load.nextIndex;
-    const secondSmall = await turn(smallSpec, smallCommon, smallIndex, smallDb.ids.length, options.warmupS);
-    const secondLarge = await turn({ ...pitSpec, id: 'get-record-pit-again', label: 'Get Record By Id, PIT, again' }, common, index, db.ids.length, options.warmupS);
-    index = secondLarge.load.nextIndex;
-    extraRealRuns.push(secondLarge);
-    // The table shows the small database's first turn; the summary, every turn.
-    runs.push(firstSmall);
-    small = { records: options.smallRecords, large: [pit, secondLarge], small: [firstSmall, secondSmall] };
+    writeFileSync(smallIds, shuffled(made.ids).join('\n'));
+    smallDb = { db: made, target: { common: { ...common, idsFile: smallIds, locationId: made.locationId }, idCount: made.ids.length, cursor: 'small' } };
   }
-  await run({ id: 'get-record-oauth', label: 'Get Record By Id, OAuth JWT', kind: 'get', servers: [real], token: db.oauth });
+
+  const turn = { turns: 2 };
+  const bareTurns = [await run(bareSpec, bareTarget, turn)];
+  const oauthTurns = [await run(oauthSpec, mainTarget, turn)];
+  const pitTurns = [await run(pitSpec, mainTarget, turn)];
+  let smallTurns: CaseRun[] | undefined;
+  if (smallDb) {
+    smallServer = await startRealServer(smallDb.db.path);
+    log(`ghl-objects on the small database (pid ${smallServer.pid}) on ${smallServer.origin}`);
+    await checkRealServer(smallServer.origin, prefix, smallDb.db);
+    const smallSpec: CaseSpec = { id: 'get-record-pit-small', label: `Get Record By Id, PIT, ${options.smallRecords.toLocaleString('en-US')} records`, kind: 'get', servers: [smallServer], token: smallDb.db.pit };
+    smallTurns = [await run(smallSpec, smallDb.target, turn), await run(smallSpec, smallDb.target, turn)];
+  }
+  pitTurns.push(await run(pitSpec, mainTarget, turn));
+  oauthTurns.push(await run(oauthSpec, mainTarget, turn));
+  bareTurns.push(await run(bareSpec, bareTarget, turn));
+  const pit = inTurns(pitTurns);
+  const small = smallTurns && { records: options.smallRecords, large: pitTurns, small: smallTurns };
+  const runs: CaseRun[] = [pit, ...(smallTurns ? [inTurns(smallTurns)] : []), inTurns(oauthTurns)];
 
   // Every 201 (warmup included) must be a record that is there afterwards, no more and no fewer.
   await waitIdle(real.pid);
   const countBefore = countPets(db.path, db);
-  const create = await run({ id: 'create-record', label: 'Create record, PIT', kind: 'create', servers: [real], token: db.pit }, { exactCount: true });
+  const create = await run({ id: 'create-record', label: 'Create record, PIT', kind: 'create', servers: [real], token: db.pit }, mainTarget, { exactCount: true });
   const countAfter = countPets(db.path, db);
   const created = (create.load.statusCodes['201'] ?? 0) + (create.load.warmup.statusCodes['201'] ?? 0);
   const createCheck = { recordsBefore: countBefore, recordsAfter: countAfter, grew: countAfter - countBefore, acknowledged: created, ok: countAfter - countBefore === created };
   log(`  records: ${countBefore} before, ${countAfter} after: grew by ${createCheck.grew}, ${created} acknowledged (201): ${createCheck.ok ? 'every one is there' : 'MISMATCH'}`);
-  await run({ id: 'search', label: `Search, filtered + sorted, 20, ${options.searchConnections} conn.`, kind: 'search', servers: [real], token: db.pit, connections: options.searchConnections });
-
-  await run({ id: 'bare', label: 'bare node:http, same bytes', kind: 'get', servers: [bare], token: db.pit });
+  runs.push(create);
+  runs.push(await run({ id: 'search', label: `Search, filtered + sorted, 20, ${options.searchConnections} conn.`, kind: 'search', servers: [real], token: db.pit, connections: options.searchConnections }));
+  const bareRun = inTurns(bareTurns);
+  runs.push(bareRun);
 
   let pgRun: { schema: string; importS: number } | undefined;
   if (options.pg) {
@@ -351,20 +401,19 @@ async function main(): Promise<number> {
     const first = await startRealServer({ url, schema });
     log(`ghl-objects on PostgreSQL (pid ${first.pid}) on ${first.origin}`);
     await checkRealServer(first.origin, prefix, db);
-    await run({ id: 'pg-get-record-pit', label: 'PostgreSQL: Get By Id, PIT, 1 process', kind: 'get', servers: [first], token: db.pit });
+    runs.push(await run({ id: 'pg-get-record-pit', label: 'PostgreSQL: Get By Id, PIT, 1 process', kind: 'get', servers: [first], token: db.pit }));
     const second = await startRealServer({ url, schema });
     log(`second ghl-objects on PostgreSQL (pid ${second.pid}) on ${second.origin}`);
     await checkRealServer(second.origin, prefix, db);
-    await run({ id: 'pg-get-record-pit-2', label: 'PostgreSQL: Get By Id, PIT, 2 processes', kind: 'get', servers: [first, second], token: db.pit });
+    runs.push(await run({ id: 'pg-get-record-pit-2', label: 'PostgreSQL: Get By Id, PIT, 2 processes', kind: 'get', servers: [first, second], token: db.pit }));
     // The servers hold pooled connections in the schema: stop them before dropping it.
     await stopAll();
     untrackHook(`drop PostgreSQL schema ${schema}`);
     await dropSchema();
   }
 
-  const bareRun = runs.find((r) => r.id === 'bare')!;
   const cases: CaseSummary[] = runs.map((r) => summarize(r, bareRun));
-  const realIds = [...runs, ...extraRealRuns].filter((r) => r.id.startsWith('get-record') && r.pids.includes(real.pid)).reduce((n, r) => n + r.load.idsUsed + r.load.warmup.responses, 0);
+  const realIds = measured.filter((r) => r.id.startsWith('get-record') && r.pids.includes(real.pid)).reduce((n, r) => n + r.load.idsUsed + r.load.warmup.responses, 0);
   const summary = {
     command,
     revision: revision(),
@@ -378,7 +427,7 @@ async function main(): Promise<number> {
     },
     options: { records: db.ids.length, connections: options.connections, durationS: options.durationS, warmupS: options.warmupS },
     data: { generated: data.generated, records: db.ids.length, timings: data.timings, bodyBytes: sample.body.length },
-    server: { idleRssBytes: idleRss, peakRssBytesPit: runs[0]!.peakRssBytes },
+    server: { idleRssBytes: idleRss, peakRssBytesPit: pit.peakRssBytes },
     idsRequested: realIds,
     createCheck,
     sizeRatio: small ? sizeRatio(db.ids.length, small) : undefined,
@@ -388,7 +437,10 @@ async function main(): Promise<number> {
 
   const text = table(cases);
   const notes = [
-    `server RSS: ${(idleRss / 1_048_576).toFixed(0)} MiB idle, peak ${(runs[0]!.peakRssBytes / 1_048_576).toFixed(0)} MiB during the PIT case`,
+    `server RSS: ${(idleRss / 1_048_576).toFixed(0)} MiB idle, peak ${(pit.peakRssBytes / 1_048_576).toFixed(0)} MiB during the PIT case`,
+    `in turns (bare, OAuth, PIT, ${small ? 'the small database twice, ' : ''}PIT, OAuth, bare), req/s: ${[pit, runs.find((r) => r.id === oauthSpec.id)!, bareRun]
+      .map((r) => `${r.label} ${r.turns!.map((t) => Math.round(t.reqPerS).toLocaleString('en-US')).join(' / ')}`)
+      .join('; ')}`,
     `create: ${createCheck.acknowledged.toLocaleString('en-US')} records acknowledged (201), the object grew by ${createCheck.grew.toLocaleString('en-US')}: ${createCheck.ok ? 'every acknowledged record is there' : 'MISMATCH'}`,
     ...(small
       ? [
