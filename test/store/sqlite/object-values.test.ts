@@ -151,6 +151,20 @@ test('a new field gets a column filled from the records that already hold it; a 
   assertInSync(path);
 });
 
+test("a field another store made (another process on the file) is written by this store's next writes", async () => {
+  const { store, path } = await demoStore();
+  // This store has written a record, so it knows the table as it was.
+  await store.insertRecord(pet('eeeeeeeeeeeeeeeeeeeeeeee', { name: 'E' }), []);
+  const other = openSqliteStore(path);
+  stores.push(other);
+  const template = (await other.dumpDataset()).fields.find((f) => f.objectId === PET_OBJECT && f.dataType === 'NUMERICAL')!;
+  await other.insertField({ ...template, id: 'TagField00PM428h8vSh', fieldKey: 'custom_objects.pet.tag', name: 'Tag' });
+  await store.insertRecord(pet('ffffffffffffffffffffffff', { name: 'F', tag: 5 }), []);
+  await store.updateRecord(PET_OBJECT, 'eeeeeeeeeeeeeeeeeeeeeeee', (r) => ({ ...r, properties: { name: 'E', tag: 6 } }), []);
+  assertInSync(path);
+  assert.deepEqual(look(path, (db) => db.prepare(`SELECT f_TagField00PM428h8vSh FROM object_values_${PET_OBJECT} WHERE id IN ('eeeeeeeeeeeeeeeeeeeeeeee', 'ffffffffffffffffffffffff') ORDER BY id`).pluck().all()), [6, 5]);
+});
+
 test('deleting an object drops its table; a new object gets one', async () => {
   const { store, path } = await demoStore();
   assert.ok(await store.deleteObject(PET_OBJECT));
