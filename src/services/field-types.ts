@@ -72,8 +72,19 @@ export function validDate(y: number, m: number, d: number): boolean {
   return t.getUTCFullYear() === y && t.getUTCMonth() === m - 1 && t.getUTCDate() === d;
 }
 
-function optionKeys(field: FieldRules): Set<string> {
-  return new Set(field.options.map((o) => o.key));
+/**
+ * Each options list's keys, made on its first check rather than on every one. Keyed by the list
+ * itself: a field's options are never changed in place, a change makes the field anew.
+ */
+const optionKeySets = new WeakMap<readonly FieldOption[], ReadonlySet<string>>();
+
+function optionKeys(field: FieldRules): ReadonlySet<string> {
+  let keys = optionKeySets.get(field.options);
+  if (!keys) {
+    keys = new Set(field.options.map((o) => o.key));
+    optionKeySets.set(field.options, keys);
+  }
+  return keys;
 }
 
 function checkOptionList(field: FieldRules, path: string, value: unknown): Check {

@@ -105,6 +105,7 @@ export class RecordService {
     const problems = [...(await this.peopleProblems(principal, object, input.owner, input.followers)), ...checked.problems];
     if (problems.length) throw errors.validation(problems);
     const now = new Date().toISOString();
+    const by = actor(principal, now);
     const row: RecordRow = {
       id: newObjectId(),
       locationId: principal.locationId,
@@ -114,8 +115,8 @@ export class RecordService {
       properties: checked.values,
       createdAt: now,
       updatedAt: now,
-      createdBy: actor(principal, now),
-      lastUpdatedBy: actor(principal, now),
+      createdBy: by,
+      lastUpdatedBy: by,
     };
     let written: RawRecord;
     try {

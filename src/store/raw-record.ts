@@ -30,12 +30,14 @@ export interface RecordJsonColumns {
 }
 
 export function recordJsonColumns(r: RecordRow): RecordJsonColumns {
+  const createdBy = JSON.stringify(r.createdBy);
   return {
     owner: JSON.stringify(r.owner),
     followers: JSON.stringify(r.followers),
     properties: JSON.stringify(r.properties),
-    createdBy: JSON.stringify(r.createdBy),
-    lastUpdatedBy: JSON.stringify(r.lastUpdatedBy),
+    createdBy,
+    // A new record's two actors are one object (records.ts): serialised once.
+    lastUpdatedBy: r.lastUpdatedBy === r.createdBy ? createdBy : JSON.stringify(r.lastUpdatedBy),
   };
 }
 

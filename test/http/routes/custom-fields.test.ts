@@ -695,6 +695,13 @@ test('PUT /custom-fields/{id} changes name, description, placeholder and showInF
 });
 
 test('PUT /custom-fields/{id} options replace the list: labels change, new options join, existing keys stay', async () => {
+  const createPet = (vaccines: string[]) =>
+    send({ method: 'POST', path: '/objects/custom_objects.pet/records', body: { locationId: LOC_A, properties: { name: 'Options', vaccines } } });
+  // Before the change a new option is refused (and the old list remembered for the next checks).
+  assert.equal((await createPet(['parvo'])).status, 201);
+  const early = await createPet(['lepto']);
+  assert.equal(early.status, 422, early.text);
+  assert.match(early.text, /which is not an option of Vaccines \(rabies, parvo\)/);
   const options = [{ key: 'parvo', label: 'Parvo (DHPP)' }, { key: 'lepto', label: 'Leptospirosis' }, { key: 'rabies', label: 'Rabies' }];
   const answer = await runScenario({
     name: 'vaccines', method: 'PUT', path: `/custom-fields/${F.vaccines}`, status: 200, dto: 'CustomFieldSuccessfulResponseDto', body: updateBody({ options }),
@@ -702,6 +709,11 @@ test('PUT /custom-fields/{id} options replace the list: labels change, new optio
   assert.deepEqual((answer.body as { field: { options: unknown } }).field.options, options);
   assert.deepEqual(((await send({ method: 'GET', path: `/custom-fields/${F.vaccines}` })).body as { field: { options: unknown } }).field.options, options);
   assert.deepEqual((await server.app.services.store.listObjects(LOC_A)).fields.find((f) => f.id === F.vaccines)!.options, options);
+  // Records are checked against the new list at once.
+  assert.equal((await createPet(['lepto', 'parvo'])).status, 201);
+  const unknown = await createPet(['distemper']);
+  assert.equal(unknown.status, 422, unknown.text);
+  assert.match(unknown.text, /which is not an option of Vaccines \(parvo, lepto, rabies\)/);
 
   // A RADIO option may carry a url.
   const radio = [...PET_FIELDS.find((f) => f.id === F.size)!.options!, { key: 'medium', label: 'Medium', url: 'https://example.com/m.png' }];
