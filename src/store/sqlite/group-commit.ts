@@ -105,9 +105,16 @@ export class GroupCommit {
     });
   }
 
+  /** Runs the batch now, if one waits: before the connection closes, so that no write is left unsettled. */
+  drain(): void {
+    if (this.queue.length > 0) this.flush();
+  }
+
   /** Runs the batch, unless the last turn added to it and it may still wait (see above). */
   private readonly cut = (): void => {
     const queued = this.queue.length;
+    // Drained already; a later write has a cut of its own coming.
+    if (queued === 0) return;
     if (queued > this.seen && queued < this.options.maxWrites && performance.now() - this.openedAt < this.options.maxWaitMs) {
       this.seen = queued;
       setImmediate(this.cut);

@@ -298,6 +298,7 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    this.writes.drain();
     // The worker's connection first: closed last, the writer's checkpoints the WAL and removes it.
     await this.checkpoints.close();
     this.reads.close();

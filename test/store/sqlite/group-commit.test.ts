@@ -204,3 +204,27 @@ test('a batch runs once its first write has waited maxWaitMs, whatever keeps com
   db.close();
   other.close();
 });
+
+test('drain runs a waiting batch at once: its writes are committed and settle before the connection closes', async () => {
+  const { db, other } = setup();
+  const { writes, batches } = counting(db);
+  const insert = db.prepare('INSERT INTO t (k, v) VALUES (?, ?)');
+  const settled = [writes.run(() => insert.run('a', '1').changes), writes.run(() => insert.run('b', '2').changes)];
+  writes.drain();
+  assert.deepEqual(batches, [2], 'committed within the call');
+  assert.deepEqual(rows(other), [{ k: 'a', v: '1' }, { k: 'b', v: '2' }]);
+  db.close();
+  assert.deepEqual(await Promise.all(settled), [1, 1]);
+  other.close();
+});
+
+test('after a drain, the cut that was coming runs no empty batch', async () => {
+  const { db, other } = setup();
+  const { writes, batches } = counting(db);
+  void writes.run(() => db.prepare("INSERT INTO t (k, v) VALUES ('a', '1')").run());
+  writes.drain();
+  for (let i = 0; i < 3; i++) await turn();
+  assert.deepEqual(batches, [1]);
+  db.close();
+  other.close();
+});

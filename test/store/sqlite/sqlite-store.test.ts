@@ -369,3 +369,18 @@ describe('getRecordRaw', () => {
     assert.ok(await store.getRecordRaw(business.id, '66a0f1c2d3e4f5a6b7c8d9e0'));
   });
 });
+
+describe('close', () => {
+  test('a write still waiting for its batch is committed before the connection closes, not lost', async () => {
+    const path = newPath();
+    const store = open(path);
+    const data = await demo(store);
+    await store.loadDataset(data, { reset: false });
+    const rex = data.records.find((r) => r.id === REX)!;
+    const id = 'c105ed0000000000000000aa';
+    const written = store.insertRecord({ ...rex, id, properties: { name: 'Written at close' } }, []);
+    await store.close();
+    assert.equal((await written).id, id);
+    assert.equal(inspect(path, (db) => db.prepare('SELECT json_extract(properties, \'$.name\') FROM records WHERE id = ?').pluck().get(id)), 'Written at close');
+  });
+});
