@@ -7,9 +7,10 @@ import { Worker } from 'node:worker_threads';
  * A checkpoint copies the pages the WAL holds into the database file and syncs both. Run by the
  * writer itself (`wal_autocheckpoint`), it ran inside a COMMIT, on the event loop: 15% of the
  * server's CPU under a stream of creates, and every ~10,000 pages (as it then was) one request
- * waited some 100 ms for it. Here a worker thread with a connection of its own runs a PASSIVE checkpoint whenever
- * records were written since its last one (at most every `intervalMs`). PASSIVE never waits for
- * the writer or the readers and never makes them wait, so the event loop keeps serving.
+ * waited some 100 ms for it. Here a worker thread with a connection of its own runs a PASSIVE
+ * checkpoint whenever records were written since its last one (at most every `intervalMs`).
+ * PASSIVE never waits for the writer or the readers and never makes them wait, so the event loop
+ * keeps serving.
  *
  * The writer keeps its `wal_autocheckpoint`: a checkpoint by another connection cannot rewind the
  * WAL to its start, only the writer's next transaction can, once every frame is copied. With the

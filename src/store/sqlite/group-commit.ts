@@ -105,7 +105,10 @@ export class GroupCommit {
     });
   }
 
-  /** Runs the batch now, if one waits: before the connection closes, so that no write is left unsettled. */
+  /**
+   * Runs the waiting batch now, if there is one: before the connection closes, so that no write
+   * is left unsettled.
+   */
   drain(): void {
     if (this.queue.length > 0) this.flush();
   }
