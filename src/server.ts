@@ -20,8 +20,9 @@ export async function startServer(config: Config, options: BuildOptions = {}): P
   app.server.on('connection', () => {
     lastConnectionAt = Date.now();
   });
-  // Once shutdown starts, no connection is kept alive for another request.
-  app.server.on('request', (_request, response) => {
+  // Once shutdown starts, no connection is kept alive for another request. Ahead of the app's
+  // own listener: while closing, Fastify answers 503 at once, and a header set after that throws.
+  app.server.prependListener('request', (_request, response) => {
     if (closing) response.setHeader('connection', 'close');
   });
 

@@ -10,7 +10,8 @@
  *   are refused, and the process survives them;
  * - graceful shutdown: on SIGTERM every request already sent is answered (none reset), those
  *   the server had begun with their normal answer; new connections are refused; the process
- *   exits 0 within a bounded time, even with keep-alive clients or a client stalled mid-request.
+ *   exits 0 within a bounded time, even with keep-alive clients, clients that go on sending
+ *   requests back to back, or a client stalled mid-request.
  *
  * `npm run build` first: the children run `dist/`.
  */
@@ -49,6 +50,7 @@ const envelope = (status: number, message: string | string[], error: string) => 
 let limited: Server; // --request-timeout-ms 1000: bodies, slow clients, search caps
 let capped: Server; // --max-connections 5: touched only through raw sockets
 let draining: Server; // --log-level info: graceful shutdown
+let busy: Server; // --log-level warn (reads take the fast path): shutdown under steady load
 
 /** The demo fixture with BULK_RECORDS more pets, each with a long history, written to a temporary file. */
 function bulkFixture(): string {
@@ -68,10 +70,11 @@ const common = ['--rate-limit-burst', '0', '--rate-limit-daily', '0'];
 before(async () => {
   assertBuilt();
   const bulk = bulkFixture();
-  [limited, capped, draining] = await Promise.all([
+  [limited, capped, draining, busy] = await Promise.all([
     startServe(['--db', join(dir, 'limited.db'), '--fixtures', DEMO_PATH, '--request-timeout-ms', String(REQUEST_TIMEOUT_MS), '--log-level', 'warn', ...common]),
     startServe(['--db', join(dir, 'capped.db'), '--fixtures', DEMO_PATH, '--max-connections', String(MAX_CONNECTIONS), '--log-level', 'warn', ...common]),
     startServe(['--db', join(dir, 'draining.db'), '--fixtures', bulk, '--log-level', 'info', ...common]),
+    startServe(['--db', join(dir, 'busy.db'), '--fixtures', DEMO_PATH, '--log-level', 'warn', ...common]),
   ]);
 });
 
@@ -565,4 +568,80 @@ test('graceful shutdown: on SIGTERM every request received completes normally, n
     );
   } else if (exited.value?.code !== 0) failures.push(`exit after SIGTERM: ${JSON.stringify(exited.value)}; stderr: ${draining.stderr()}`);
   assert.deepEqual(failures, [], 'graceful shutdown');
+});
+
+test('shutdown under steady load: clients that go on sending, reconnecting at Connection: close, get 200s, a request begun after the drain a 503, and the process exits 0', async (t) => {
+  // Keep-alive clients that send their next request as soon as an answer comes and open a new
+  // connection when one is closed, as a load generator or a busy integration's pool does: new
+  // connections hold the drain to its longest, and requests keep arriving after it, when the app
+  // is closing and Fastify declines them at once.
+  const CLIENTS = 8;
+  const tally = { ok: 0, declined: 0, connections: 0, resetUnaccepted: 0 };
+  const problems: string[] = [];
+  let sigtermAt = Infinity;
+  const client = async (n: number): Promise<void> => {
+    for (;;) {
+      let c: RawConnection;
+      try {
+        c = await RawConnection.open(busy.port);
+      } catch (err) {
+        // The server has stopped listening: the end of this client.
+        if ((err as { code?: string }).code === 'ECONNREFUSED' && Date.now() >= sigtermAt) return;
+        problems.push(`client ${n}: connect: ${(err as Error).message}`);
+        return;
+      }
+      tally.connections++;
+      for (let answered = 0; ; answered++) {
+        let a: RawAnswer;
+        try {
+          a = await c.request(GET_REX, 10_000);
+        } catch (err) {
+          // Once the drain is over the server stops listening, and the kernel resets connections
+          // it had not accepted yet (TCP gives no way around that): as good as refused. A reset
+          // of a connection the server had answered on is a request lost.
+          if (answered === 0 && Date.now() >= sigtermAt && (err as { code?: string }).code === 'ECONNRESET') {
+            tally.resetUnaccepted++;
+            return;
+          }
+          problems.push(`client ${n}: request ${answered + 1} of its connection, sent ${Date.now() >= sigtermAt ? 'after' : 'before'} SIGTERM, got no answer: ${(err as Error).message}`);
+          return;
+        }
+        if (a.status === 200 && (JSON.parse(a.body) as { record?: { id?: string } }).record?.id === REX) tally.ok++;
+        else if (a.status === 503 && a.headers.connection === 'close' && (JSON.parse(a.body) as { statusCode?: number }).statusCode === 503) tally.declined++;
+        else problems.push(`client ${n}: ${a.status} ${a.body.slice(0, 200)}`);
+        if (a.headers.connection === 'close') break;
+        if (Date.now() - sigtermAt > 10_000) {
+          problems.push(`client ${n}: still kept alive 10 s after SIGTERM`);
+          return;
+        }
+      }
+      if (!(await c.waitClosed(3_000))) problems.push(`client ${n}: the answer said Connection: close and the connection stayed open`);
+      c.destroy();
+    }
+  };
+  const clients = Array.from({ length: CLIENTS }, (_, n) => client(n));
+  // And one request whose headers are complete only once the server has stopped listening.
+  const late = await RawConnection.open(busy.port);
+  late.write(GET_REX.slice(0, -1));
+  await sleep(300);
+  const before = tally.ok;
+  sigtermAt = Date.now();
+  busy.child.kill('SIGTERM');
+  const refused = await pollUntil(() => refusedCode(busy.port, 1_000), (code) => code !== null, { timeoutMs: 10_000, intervalMs: 25 });
+  const lateAnswer = await late.request(GET_REX.slice(-1), 10_000).catch((err: Error) => err.message);
+  await Promise.all(clients);
+  const exited = await pollUntil(async () => busy.exit(), (e) => e !== undefined, { timeoutMs: 5_000, intervalMs: 25 });
+  t.diagnostic(
+    `${before} answers before SIGTERM; in all ${tally.ok} answered 200 and ${tally.declined} declined with 503, over ${tally.connections} connections, ` +
+      `of which ${tally.resetUnaccepted} reset unanswered when the server stopped listening`,
+  );
+  // Checked first: a crash shows as resets too.
+  assert.deepEqual(exited.value, { code: 0, signal: null }, `exit after SIGTERM; stderr: ${busy.stderr()}`);
+  assert.ok(refused.done, `the server still accepted connections ${refused.elapsedMs} ms after SIGTERM`);
+  assert.ok(typeof lateAnswer !== 'string', `the request completed after the server stopped listening got no answer: ${String(lateAnswer)}`);
+  assert.equal(lateAnswer.status, 503, lateAnswer.body);
+  assert.equal(lateAnswer.headers.connection, 'close');
+  assert.equal((JSON.parse(lateAnswer.body) as { statusCode?: number }).statusCode, 503);
+  assert.deepEqual(problems, []);
+  assert.ok(before > CLIENTS, `only ${before} answers in 300 ms before SIGTERM: the load did not load`);
 });
