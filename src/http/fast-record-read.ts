@@ -3,7 +3,7 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import type { RateLimiter, RateVerdict } from '../services/rate-limit.js';
 import type { RecordService } from '../services/records.js';
 import type { Principal, TokenService } from '../services/tokens.js';
-import { bearerToken, rateLimitHeaders } from './auth.js';
+import { cachedBearerVerdict, rateLimitHeaders } from './auth.js';
 import { handOver, type HandedOver } from './handed-over.js';
 import { GET_RECORD_SCOPE, JSON_TYPE } from './routes/records.js';
 
@@ -33,8 +33,9 @@ export interface FastRecordReadDeps {
  *
  * What keeps the answers the same:
  * - Only a request that passes each of the auth hook's checks without I/O, made with the hook's
- *   own functions (auth.ts), is taken: an accepted version, a token whose verdict is cached, the
- *   route's scope, no query string (so no `locationId` to check) and no body.
+ *   own functions (auth.ts), is taken: an accepted version, a token whose verdict is cached in a
+ *   header of the usual form (`Bearer ` and the token), the route's scope, no query string (so no
+ *   `locationId` to check) and no body.
  * - The rate limiter counts it, as the hook would. The read is the route's own call.
  * - When the limiter refuses, or the read fails (a 404 included), the request goes to Fastify with
  *   what was done (handed-over.ts): the hook takes the verdict instead of counting again, and the
@@ -51,8 +52,7 @@ export function fastRecordRead(deps: FastRecordReadDeps): RequestListener {
     if (req.method !== 'GET' || req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined) return next(req, res);
     const url = RECORD_URL.exec(req.url ?? '');
     const version = req.headers.version;
-    const token = bearerToken(req.headers.authorization);
-    const principal = url !== null && typeof version === 'string' && versions.has(version) && token !== undefined ? tokens.cachedVerdict(token) : undefined;
+    const principal = url !== null && typeof version === 'string' && versions.has(version) ? cachedBearerVerdict(tokens, req.headers.authorization) : undefined;
     if (!principal || !principal.scopes.has(GET_RECORD_SCOPE)) return next(req, res);
     answer(deps, req, res, principal, url![1]!, url![2]!).catch((err: unknown) => {
       // Only the write of the answer itself can get here: the request cannot be handed over.

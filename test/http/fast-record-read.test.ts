@@ -74,8 +74,9 @@ function raw(server: TestServer, request: string): Promise<string> {
   });
 }
 
-const get = (path: string, token: string, extra = '') =>
-  `GET ${path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nVersion: ${VERSION}\r\nConnection: close\r\n${extra}\r\n`;
+const getWith = (path: string, authorization: string, extra = '') =>
+  `GET ${path} HTTP/1.1\r\nHost: x\r\nAuthorization: ${authorization}\r\nVersion: ${VERSION}\r\nConnection: close\r\n${extra}\r\n`;
+const get = (path: string, token: string, extra = '') => getWith(path, `Bearer ${token}`, extra);
 
 /** The answer with its Date and its remaining budgets blanked: they differ from one request to the next. */
 const comparable = (answer: string) => answer.replace(/^date: .*$/im, 'date: -').replace(/^(x-ratelimit-(?:daily-)?remaining): \d+$/gim, '$1: -');
@@ -123,6 +124,13 @@ test('every request of another shape, or that cannot pass without I/O, goes to F
     ['a token without the scope', get(RECORD, tokens[1]!), 401],
     ['a record that is not there', get(MISSING, tokens[0]!), 404],
     ['an object that is not there', get(RECORD.replace('pet', 'cat'), tokens[0]!), 404],
+    // A cached token in a header of another form than `Bearer <token>`: parsed by the hook.
+    ['the scheme in lower case', getWith(RECORD, `bearer ${tokens[0]!}`), 200],
+    ['two spaces after the scheme', getWith(RECORD, `Bearer  ${tokens[0]!}`), 200],
+    ['a tab after the scheme', getWith(RECORD, `Bearer\t${tokens[0]!}`), 200],
+    ['the token and more', getWith(RECORD, `Bearer ${tokens[0]!} ${tokens[0]!}`), 401],
+    ['the token and a character more', getWith(RECORD, `Bearer ${tokens[0]!}x`), 401],
+    ['the token but its last character', getWith(RECORD, `Bearer ${tokens[0]!.slice(0, -1)}`), 401],
   ];
   for (const [name, request, status] of cases) {
     fastifySaw.length = 0;
