@@ -14,9 +14,11 @@ Options:
                     client sees; at C connections a search waits for up to C-1 others)
   --small-records N also measure Get Record By Id PIT on a second database of N records, for
                     the ratio of the two (default 10000; 0: skip; skipped when not below --records)
-  --duration S      seconds of measured load per case (default 10)
+  --duration S      seconds of measured load per case (default 10; a Get case's are shared
+                    between its 4 turns)
   --warmup S        seconds of unmeasured load before each case (default 5; 3 times that
-                    before the first case on each server)
+                    before the first case on each server, at most 2 before a Get case's later
+                    turns)
   --db PATH         use this database: reused when it exists (fresh tokens are added to it),
                     otherwise generated there and kept; default: a temp file, removed after
   --pg URL          also load the same data into a new PostgreSQL schema (dropped at the end) and

@@ -21,6 +21,13 @@ import { VERSION, checkRealServer, get, startBareServer, startRealServer, type S
 
 /** The first case on each server warms it up this many times --warmup. */
 const FIRST_WARMUP_FACTOR = 3;
+/** Rounds of Get Record By Id turns: each case gets this many turns, each round the last reversed. */
+const GET_ROUNDS = 4;
+/**
+ * At most this warmup (s) before a Get case's later turns: its server is warm, only the worker
+ * process is new. Keeps the run as long as it was with two turns of --warmup each.
+ */
+const LATER_TURN_WARMUP_S = 2;
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -238,12 +245,12 @@ async function prepareData(options: BenchOptions, tmp: string): Promise<{ db: Be
   return { db, generated: true, timings };
 }
 
-/** The large database's Get Record By Id against the small one's, over all their turns. */
-function sizeRatio(records: number, turns: { records: number; large: CaseRun[]; small: CaseRun[] }) {
+/** The large database's Get Record By Id against the small one's, over all their turns (`measured`: every run, in order). */
+function sizeRatio(records: number, turns: { records: number; large: CaseRun[]; small: CaseRun[] }, measured: readonly CaseRun[]) {
   const total = (runs: CaseRun[], of: (r: CaseRun) => number) => runs.reduce((sum, r) => sum + of(r), 0);
   const responses = (r: CaseRun) => r.load.responses;
   const cpuUs = (r: CaseRun) => r.cpuUsPerRequest * r.load.responses;
-  const order = [turns.large[0]!, turns.small[0]!, turns.small[1]!, turns.large[1]!];
+  const order = measured.filter((r) => turns.large.includes(r) || turns.small.includes(r));
   return {
     records,
     smallRecords: turns.records,
@@ -308,16 +315,20 @@ async function main(): Promise<number> {
   // The bare server reads nothing: its requests do not use up ids of the real server's cases.
   const bareTarget: Target = { ...mainTarget, cursor: 'bare' };
   let smallServer: Server | undefined;
+  /** Cases that have had a turn. */
+  const begun = new Set<string>();
   /** Runs a case, or (`turns` > 1) one of its turns: its measured seconds are then shared between them. */
   const run = async (spec: CaseSpec, target: Target = mainTarget, extra: { exactCount?: boolean; turns?: number } = {}) => {
     // A fresh server keeps getting cheaper per request for well over 5 s (JIT tiers, heap
     // sizing): measured after a short warmup, whichever case came first looked ~15% costlier.
     // A server may still be working off requests a previous case gave up on (timeouts): it
     // would take CPU from this case, whichever server this case loads.
-    for (const s of [real, bare, ...(smallServer ? [smallServer] : []), ...spec.servers]) await waitIdle(s.pid);
+    // All at once: each wait takes half a second at least.
+    await Promise.all([...new Set([real, bare, ...(smallServer ? [smallServer] : []), ...spec.servers].map((s) => s.pid))].map(waitIdle));
     const fresh = spec.servers.some((s) => !warmed.has(s.pid));
-    const warmupS = fresh ? options.warmupS * FIRST_WARMUP_FACTOR : options.warmupS;
+    const warmupS = fresh ? options.warmupS * FIRST_WARMUP_FACTOR : begun.has(spec.id) ? Math.min(options.warmupS, LATER_TURN_WARMUP_S) : options.warmupS;
     for (const s of spec.servers) warmed.add(s.pid);
+    begun.add(spec.id);
     const startIndex = next.get(target.cursor) ?? 0;
     const durationS = target.common.durationS / (extra.turns ?? 1);
     const result = await runCase(worker, tmp, spec, { ...target.common, warmupS, durationS }, startIndex, { idCount: target.idCount, exactCount: extra.exactCount });
@@ -326,18 +337,19 @@ async function main(): Promise<number> {
     return result;
   };
 
-  // Get Record By Id is measured in two turns of half the seconds each, placed symmetrically in
-  // time: bare, OAuth, PIT, (the small database twice,) PIT, OAuth, bare. Each ratio (PIT to bare, OAuth to PIT, the large
-  // database to the small) then compares figures centred on the same moment, so that a machine
-  // whose speed drifts during the run moves both sides alike. Measured once each, bare last, the
-  // ratios moved with the drift: the same server needed 61 and then 48 µs a request two minutes
-  // apart (bench/README.md).
+  // Get Record By Id is measured in GET_ROUNDS turns per case, each a GET_ROUNDS-th of the
+  // seconds, in rounds whose order is reversed every other round: bare, OAuth, PIT, (the small
+  // database,) then the small database, PIT, OAuth, bare, and so on. Each case's turns are then
+  // centred on the same moment of the run, so that a machine whose speed drifts moves every ratio's
+  // sides alike (measured once each, bare last, the same server needed 61 and then 48 µs a request
+  // two minutes apart), and several short turns share the machine's slow seconds out more evenly
+  // than two long ones did (bench/README.md).
   const bareSpec: CaseSpec = { id: 'bare', label: 'bare node:http, same bytes', kind: 'get', servers: [bare], token: db.pit };
   const pitSpec: CaseSpec = { id: 'get-record-pit', label: 'Get Record By Id, PIT', kind: 'get', servers: [real], token: db.pit };
   const oauthSpec: CaseSpec = { id: 'get-record-oauth', label: 'Get Record By Id, OAuth JWT', kind: 'get', servers: [real], token: db.oauth };
-  // The small database is made before the turns begin, its server started just before its own:
-  // one started earlier and left idle while the other was under load cost 10 to 30% more CPU a
-  // request, turn after turn.
+  // The small database is made before the turns begin, its server started just before its first
+  // turn: one started earlier and left idle while the other was under load cost 10 to 30% more
+  // CPU a request, turn after turn.
   let smallDb: { db: BenchDatabase; target: Target } | undefined;
   if (options.smallRecords > 0 && options.smallRecords < db.ids.length) {
     log(`generating ${options.smallRecords.toLocaleString('en-US')} records for the small database…`);
@@ -346,22 +358,25 @@ async function main(): Promise<number> {
     writeFileSync(smallIds, shuffled(made.ids).join('\n'));
     smallDb = { db: made, target: { common: { ...common, idsFile: smallIds, locationId: made.locationId }, idCount: made.ids.length, cursor: 'small' } };
   }
+  const smallSpec = async (small: { db: BenchDatabase }): Promise<CaseSpec> => {
+    if (!smallServer) {
+      smallServer = await startRealServer(small.db.path);
+      log(`ghl-objects on the small database (pid ${smallServer.pid}) on ${smallServer.origin}`);
+      await checkRealServer(smallServer.origin, prefix, small.db);
+    }
+    return { id: 'get-record-pit-small', label: `Get Record By Id, PIT, ${options.smallRecords.toLocaleString('en-US')} records`, kind: 'get', servers: [smallServer], token: small.db.pit };
+  };
 
-  const turn = { turns: 2 };
-  const bareTurns = [await run(bareSpec, bareTarget, turn)];
-  const oauthTurns = [await run(oauthSpec, mainTarget, turn)];
-  const pitTurns = [await run(pitSpec, mainTarget, turn)];
-  let smallTurns: CaseRun[] | undefined;
-  if (smallDb) {
-    smallServer = await startRealServer(smallDb.db.path);
-    log(`ghl-objects on the small database (pid ${smallServer.pid}) on ${smallServer.origin}`);
-    await checkRealServer(smallServer.origin, prefix, smallDb.db);
-    const smallSpec: CaseSpec = { id: 'get-record-pit-small', label: `Get Record By Id, PIT, ${options.smallRecords.toLocaleString('en-US')} records`, kind: 'get', servers: [smallServer], token: smallDb.db.pit };
-    smallTurns = [await run(smallSpec, smallDb.target, turn), await run(smallSpec, smallDb.target, turn)];
+  const getCases = [
+    { spec: async () => bareSpec, target: bareTarget, turns: [] as CaseRun[] },
+    { spec: async () => oauthSpec, target: mainTarget, turns: [] as CaseRun[] },
+    { spec: async () => pitSpec, target: mainTarget, turns: [] as CaseRun[] },
+    ...(smallDb ? [{ spec: () => smallSpec(smallDb), target: smallDb.target, turns: [] as CaseRun[] }] : []),
+  ];
+  for (let round = 0; round < GET_ROUNDS; round++) {
+    for (const c of round % 2 === 0 ? getCases : [...getCases].reverse()) c.turns.push(await run(await c.spec(), c.target, { turns: GET_ROUNDS }));
   }
-  pitTurns.push(await run(pitSpec, mainTarget, turn));
-  oauthTurns.push(await run(oauthSpec, mainTarget, turn));
-  bareTurns.push(await run(bareSpec, bareTarget, turn));
+  const [bareTurns, oauthTurns, pitTurns, smallTurns] = getCases.map((c) => c.turns) as [CaseRun[], CaseRun[], CaseRun[], CaseRun[] | undefined];
   const pit = inTurns(pitTurns);
   const small = smallTurns && { records: options.smallRecords, large: pitTurns, small: smallTurns };
   const runs: CaseRun[] = [pit, ...(smallTurns ? [inTurns(smallTurns)] : []), inTurns(oauthTurns)];
@@ -430,7 +445,7 @@ async function main(): Promise<number> {
     server: { idleRssBytes: idleRss, peakRssBytesPit: pit.peakRssBytes },
     idsRequested: realIds,
     createCheck,
-    sizeRatio: small ? sizeRatio(db.ids.length, small) : undefined,
+    sizeRatio: small ? sizeRatio(db.ids.length, small, measured) : undefined,
     postgres: pgRun ? { schema: pgRun.schema, importS: Number(pgRun.importS.toFixed(1)) } : undefined,
     cases,
   };
@@ -438,7 +453,7 @@ async function main(): Promise<number> {
   const text = table(cases);
   const notes = [
     `server RSS: ${(idleRss / 1_048_576).toFixed(0)} MiB idle, peak ${(pit.peakRssBytes / 1_048_576).toFixed(0)} MiB during the PIT case`,
-    `in turns (bare, OAuth, PIT, ${small ? 'the small database twice, ' : ''}PIT, OAuth, bare), req/s: ${[pit, runs.find((r) => r.id === oauthSpec.id)!, bareRun]
+    `in ${GET_ROUNDS} rounds of turns (bare, OAuth, PIT${small ? ', the small database' : ''}; then the same reversed; and so on), req/s: ${[pit, runs.find((r) => r.id === oauthSpec.id)!, bareRun]
       .map((r) => `${r.label} ${r.turns!.map((t) => Math.round(t.reqPerS).toLocaleString('en-US')).join(' / ')}`)
       .join('; ')}`,
     `create: ${createCheck.acknowledged.toLocaleString('en-US')} records acknowledged (201), the object grew by ${createCheck.grew.toLocaleString('en-US')}: ${createCheck.ok ? 'every acknowledged record is there' : 'MISMATCH'}`,
