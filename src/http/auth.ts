@@ -28,9 +28,10 @@ export function bearerToken(header: string | undefined): string | undefined {
 /**
  * The cached verdict (`TokenService.cachedVerdict`) on the token of a header of the usual form, or
  * undefined when there is none: the header must then be parsed (`bearerToken`) and the token
- * authenticated. Optimization: BEARER's scan of an OAuth token, some 880 characters, was half of
- * what a read with one cost more than with a PIT. What follows the prefix can only equal a cached
- * token if it is one BEARER took out of a header before, so the verdict is the same.
+ * authenticated. Optimization: BEARER's scan of an OAuth token, some 880 characters, was about
+ * half of what a read with one cost over a read with a PIT (bench/README.md). What follows the
+ * prefix can only equal a cached token if it is one BEARER took out of a header before, so the
+ * verdict is the same.
  */
 export function cachedBearerVerdict(tokens: TokenService, header: string | undefined): Principal | null | undefined {
   return header?.startsWith(BEARER_PREFIX) ? tokens.cachedVerdict(header.slice(BEARER_PREFIX.length)) : undefined;
