@@ -1,9 +1,9 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import type { RateLimiter, RateVerdict } from '../services/rate-limit.js';
+import { NO_LIMITS, type RateLimiter, type RateVerdict } from '../services/rate-limit.js';
 import type { RecordService } from '../services/records.js';
 import type { Principal, TokenService } from '../services/tokens.js';
-import { cachedBearerVerdict, rateLimitHeaders } from './auth.js';
+import { cachedBearerVerdict, rateLimitHeaders, type RateLimitHeaders } from './auth.js';
 import { handOver, type HandedOver } from './handed-over.js';
 import { GET_RECORD_SCOPE, JSON_TYPE } from './routes/records.js';
 
@@ -47,50 +47,76 @@ export interface FastRecordReadDeps {
  * `info`), and off when the app starts closing (Fastify then answers 503).
  */
 export function fastRecordRead(deps: FastRecordReadDeps): RequestListener {
-  const { tokens, versions, next } = deps;
+  const { tokens, versions, limiter, next } = deps;
+  const limitHeaders = rateLimitHeaders(limiter?.limits ?? NO_LIMITS);
   return (req, res) => {
     if (req.method !== 'GET' || req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined) return next(req, res);
     const url = RECORD_URL.exec(req.url ?? '');
     const version = req.headers.version;
     const principal = url !== null && typeof version === 'string' && versions.has(version) ? cachedBearerVerdict(tokens, req.headers.authorization) : undefined;
     if (!principal || !principal.scopes.has(GET_RECORD_SCOPE)) return next(req, res);
-    answer(deps, req, res, principal, url![1]!, url![2]!).catch((err: unknown) => {
-      // Only the write of the answer itself can get here: the request cannot be handed over.
-      deps.log.error({ err }, 'unexpected error');
-      res.destroy();
-    });
+    const read: Read = { deps, limitHeaders, req, res, principal, schemaKey: url![1]!, id: url![2]! };
+    if (!limiter) return readAndAnswer(read, undefined);
+    let hit: RateVerdict | Promise<RateVerdict>;
+    try {
+      hit = limiter.hit(principal.rateKey, Date.now());
+    } catch {
+      // Nothing was counted: the hook tries the limiter again, and goes on without it if it fails.
+      return handOverTo(read, {});
+    }
+    if (hit instanceof Promise) hit.then((verdict) => limited(read, verdict), () => handOverTo(read, {}));
+    else limited(read, hit);
   };
 }
 
-async function answer(deps: FastRecordReadDeps, req: IncomingMessage, res: ServerResponse, principal: Principal, schemaKey: string, id: string): Promise<void> {
-  const { limiter, records, next } = deps;
-  let verdict: RateVerdict | undefined;
-  if (limiter) {
-    try {
-      const hit = limiter.hit(principal.rateKey, Date.now());
-      verdict = hit instanceof Promise ? await hit : hit;
-    } catch {
-      // Nothing was counted: the hook tries the limiter again, and goes on without it if it fails.
-      return handOverTo(next, req, res, {});
-    }
-    if (!verdict.allowed) return handOverTo(next, req, res, { verdict });
-  }
-  let body: string;
-  try {
-    body = await records.getRecordJson(principal, schemaKey, id);
-  } catch (error) {
-    // The 404, or any failure: the route answers it without reading again.
-    return handOverTo(next, req, res, { verdict, failure: { error } });
-  }
-  const headers: Record<string, string | number> = {};
-  if (verdict) for (const [name, value] of rateLimitHeaders(limiter!.limits, verdict)) headers[name] = value;
-  headers['content-type'] = JSON_TYPE;
-  headers['content-length'] = Buffer.byteLength(body);
-  res.writeHead(200, headers);
-  res.end(body);
+/** A request the fast path took. */
+interface Read {
+  deps: FastRecordReadDeps;
+  limitHeaders: RateLimitHeaders;
+  req: IncomingMessage;
+  res: ServerResponse;
+  principal: Principal;
+  schemaKey: string;
+  id: string;
 }
 
-function handOverTo(next: RequestListener, req: IncomingMessage, res: ServerResponse, what: HandedOver): void {
+function limited(read: Read, verdict: RateVerdict): void {
+  if (verdict.allowed) readAndAnswer(read, verdict);
+  else handOverTo(read, { verdict });
+}
+
+/**
+ * Optimization: a read the store answers at once (SQLite) is answered in the same call, without a
+ * promise; one that comes in a promise (PostgreSQL) is answered when it settles.
+ */
+function readAndAnswer(read: Read, verdict: RateVerdict | undefined): void {
+  let body: string | Promise<string>;
+  try {
+    body = read.deps.records.getRecordJson(read.principal, read.schemaKey, read.id);
+  } catch (error) {
+    // The 404, or any failure: the route answers it without reading again.
+    return handOverTo(read, { verdict, failure: { error } });
+  }
+  if (body instanceof Promise) body.then((json) => send(read, verdict, json), (error: unknown) => handOverTo(read, { verdict, failure: { error } }));
+  else send(read, verdict, body);
+}
+
+/** The 200, with the headers the route would send, in the same order. */
+function send({ deps, limitHeaders, res }: Read, verdict: RateVerdict | undefined, body: string): void {
+  try {
+    // A flat list of names and values: Node takes it as it is, with no object's keys to walk.
+    const headers = verdict ? limitHeaders(verdict) : [];
+    headers.push('content-type', JSON_TYPE, 'content-length', Buffer.byteLength(body));
+    res.writeHead(200, headers);
+    res.end(body);
+  } catch (err) {
+    // Only the write of the answer itself can get here: the request cannot be handed over.
+    deps.log.error({ err }, 'unexpected error');
+    res.destroy();
+  }
+}
+
+function handOverTo({ deps, req, res }: Read, what: HandedOver): void {
   handOver(req, what);
-  next(req, res);
+  deps.next(req, res);
 }

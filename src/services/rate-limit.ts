@@ -12,6 +12,9 @@ export interface RateLimits {
   dailyMax: number;
 }
 
+/** Both limits off: what a server without a limiter applies. */
+export const NO_LIMITS: RateLimits = { burstMax: 0, burstWindowMs: 0, dailyMax: 0 };
+
 export interface RateVerdict {
   allowed: boolean;
   burstRemaining: number;

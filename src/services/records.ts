@@ -1,31 +1,28 @@
 import { ApiError, errors } from '../errors.js';
 import { newObjectId } from '../ids.js';
+import { recordAnswerJson, recordObjectJson } from '../store/raw-record.js';
 import { StoreError, type Actor, type RawRecord, type RecordRow, type Store } from '../store/store.js';
 import { checkProperties } from './field-types.js';
 import { MAX_FOLLOWERS, MAX_OWNERS } from './limits.js';
 import { applyPropertyPatch } from './property-updates.js';
-import type { ObjectSchema, SchemaRegistry } from './schema-registry.js';
+import { objectIn, type LocationSchemas, type ObjectSchema, type SchemaRegistry } from './schema-registry.js';
 import { parseSearch, searchAfterOf } from './search.js';
 import type { SearchBody } from '../http/schemas/search.js';
 import { BUSINESS, UNSERVED_KEYS } from './standard-objects.js';
 import type { Principal } from './tokens.js';
 
-/**
- * The JSON of a record answer, built from the stored JSON texts as they are.
- * Optimization: no parse and stringify of properties, owner, followers or actors on the read path.
- */
-export function recordJson(raw: RawRecord, object: ObjectSchema): string {
-  return `{"record":${recordObjectJson(raw, object)}}`;
+/** The object whose records a request addresses, among its location's schemas. */
+function servedObject(schemas: LocationSchemas, schemaKey: string): ObjectSchema {
+  const object = objectIn(schemas, schemaKey);
+  if (!object) throw errors.objectNotFound(schemaKey);
+  if (UNSERVED_KEYS.has(object.key)) throw errors.unsupportedObject();
+  return object;
 }
 
-/** One record's JSON object (without the `{"record": ...}` wrapper); `extra` is appended inside it. */
-export function recordObjectJson(raw: RawRecord, object: ObjectSchema, extra = ''): string {
-  return (
-    `{"id":"${raw.id}","owner":${raw.ownerJson},"followers":${raw.followersJson},` +
-    `"properties":${raw.propertiesJson},"dateAdded":"${raw.createdAt}","dateUpdated":"${raw.updatedAt}",` +
-    `"createdAt":"${raw.createdAt}","updatedAt":"${raw.updatedAt}",${object.recordJsonTail},` +
-    `"createdBy":${raw.createdByJson},"lastUpdatedBy":${raw.lastUpdatedByJson}${extra}}`
-  );
+/** The answer to a read: the record's, or the 404. */
+function found(json: string | undefined): string {
+  if (json === undefined) throw errors.recordNotFound();
+  return json;
 }
 
 /** Who wrote: every write through the API is attributed to the token that made it. */
@@ -54,18 +51,26 @@ export class RecordService {
 
   /** The object whose records a request addresses, in the caller's location. */
   async recordObject(principal: Principal, schemaKey: string): Promise<ObjectSchema> {
-    const object = await this.schemas.find(principal.locationId, schemaKey);
-    if (!object) throw errors.objectNotFound(schemaKey);
-    if (UNSERVED_KEYS.has(object.key)) throw errors.unsupportedObject();
-    return object;
+    return servedObject(await this.schemas.forLocation(principal.locationId), schemaKey);
   }
 
-  /** `GET /objects/{schemaKey}/records/{id}`: the answer body, ready to send. */
-  async getRecordJson(principal: Principal, schemaKey: string, id: string): Promise<string> {
-    const object = await this.recordObject(principal, schemaKey);
-    const raw = await this.store.getRecordRaw(object.id, id);
-    if (!raw) throw errors.recordNotFound();
-    return recordJson(raw, object);
+  /**
+   * `GET /objects/{schemaKey}/records/{id}`: the answer body, ready to send, as the store builds it.
+   * Throws (or rejects with) the answer's error.
+   *
+   * Optimization: when the location's schemas are loaded and the store reads without waiting
+   * (SQLite), the body is returned as it is, not in a promise: no await on the hot path.
+   */
+  getRecordJson(principal: Principal, schemaKey: string, id: string): string | Promise<string> {
+    const schemas = this.schemas.forLocation(principal.locationId);
+    if (schemas instanceof Promise) return schemas.then((s) => this.readJson(s, schemaKey, id));
+    return this.readJson(schemas, schemaKey, id);
+  }
+
+  private readJson(schemas: LocationSchemas, schemaKey: string, id: string): string | Promise<string> {
+    const object = servedObject(schemas, schemaKey);
+    const json = this.store.getRecordJson(object.id, id, object.recordJsonTail);
+    return json instanceof Promise ? json.then(found) : found(json);
   }
 
   /** Owner and followers: how many, and that each is a user of the location. */
@@ -124,7 +129,7 @@ export class RecordService {
     } catch (err) {
       this.duplicate(err, object);
     }
-    return recordJson(written, object);
+    return recordAnswerJson(written, object.recordJsonTail);
   }
 
   async update(principal: Principal, schemaKey: string, id: string, input: UpdateRecordInput): Promise<string> {
@@ -155,14 +160,14 @@ export class RecordService {
       this.duplicate(err, object);
     }
     if (!updated) throw errors.recordNotFound();
-    return recordJson(updated, object);
+    return recordAnswerJson(updated, object.recordJsonTail);
   }
 
   /** `POST /objects/{schemaKey}/records/search`: the answer body, `{records, total}`, ready to send. */
   async searchJson(principal: Principal, schemaKey: string, body: SearchBody): Promise<string> {
     const object = await this.recordObject(principal, schemaKey);
     const { records, total } = await this.store.searchRecords(parseSearch(object, body));
-    const items = records.map((r) => recordObjectJson(r, object, `,"searchAfter":${JSON.stringify(searchAfterOf(r))}`));
+    const items = records.map((r) => recordObjectJson(r, object.recordJsonTail, `,"searchAfter":${JSON.stringify(searchAfterOf(r))}`));
     return `{"records":[${items.join(',')}],"total":${total}}`;
   }
 

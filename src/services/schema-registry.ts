@@ -57,6 +57,11 @@ function build({ objects, folders, fields }: LocationSchemaRows): LocationSchema
   return { objects: list, byKey, byId, fieldsById, foldersById };
 }
 
+/** An object of loaded schemas by key or by id, as `SchemaRegistry.find` looks it up. */
+export function objectIn(schemas: LocationSchemas, keyOrId: string): ObjectSchema | undefined {
+  return schemas.byKey.get(keyOrId) ?? (isObjectId(keyOrId) ? schemas.byId.get(keyOrId) : undefined);
+}
+
 /**
  * Object schemas of each location, loaded from the store on first use and kept until `clear()`
  * (called on every schema change here, and when another process's change bumps the revision).
@@ -79,8 +84,7 @@ export class SchemaRegistry {
 
   /** An object of a location by key (`custom_objects.pet`, `business`) or by its 24-hex id. */
   async find(locationId: string, keyOrId: string): Promise<ObjectSchema | undefined> {
-    const schemas = await this.forLocation(locationId);
-    return schemas.byKey.get(keyOrId) ?? (isObjectId(keyOrId) ? schemas.byId.get(keyOrId) : undefined);
+    return objectIn(await this.forLocation(locationId), keyOrId);
   }
 
   private load(locationId: string): Promise<LocationSchemas> {

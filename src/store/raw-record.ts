@@ -20,6 +20,27 @@ export function rawRecordOf(r: readonly unknown[]): RawRecord {
   };
 }
 
+/**
+ * A record's JSON object as every answer carries it: the stored JSON columns spliced in as the text
+ * they are (no parse, no stringify), `objectJson` (the members the object gives each of its
+ * records: `"locationId":…,"objectId":…,"objectKey":…`) and `extra` members at the end.
+ * SQLite builds Get Record By Id's answer in SQL to this same layout (sqlite-store.ts); the store
+ * contract tests hold the two to the same bytes.
+ */
+export function recordObjectJson(raw: RawRecord, objectJson: string, extra = ''): string {
+  return (
+    `{"id":"${raw.id}","owner":${raw.ownerJson},"followers":${raw.followersJson},` +
+    `"properties":${raw.propertiesJson},"dateAdded":"${raw.createdAt}","dateUpdated":"${raw.updatedAt}",` +
+    `"createdAt":"${raw.createdAt}","updatedAt":"${raw.updatedAt}",${objectJson},` +
+    `"createdBy":${raw.createdByJson},"lastUpdatedBy":${raw.lastUpdatedByJson}${extra}}`
+  );
+}
+
+/** The answer of Get Record By Id, and of a create or an update: `{"record":…}`. */
+export function recordAnswerJson(raw: RawRecord, objectJson: string): string {
+  return `{"record":${recordObjectJson(raw, objectJson)}}`;
+}
+
 /** A record's JSON columns, as the text a store writes them in. */
 export interface RecordJsonColumns {
   owner: string;

@@ -223,8 +223,13 @@ export interface Store {
    */
   deleteField(id: string, propertyKeys: string[]): Promise<boolean>;
 
-  /** One record of one object, by id; undefined when that object has no such record. */
-  getRecordRaw(objectId: string, id: string): Promise<RawRecord | undefined>;
+  /**
+   * Get Record By Id's answer for one record of one object: `{"record":…}` as recordAnswerJson
+   * (raw-record.ts) writes it, with `objectJson` the object's members; undefined when that object
+   * has no such record. A store that reads without waiting (SQLite) answers at once rather than in
+   * a promise: the hot path then runs without an await (records.ts).
+   */
+  getRecordJson(objectId: string, id: string, objectJson: string): string | undefined | Promise<string | undefined>;
   getRecord(objectId: string, id: string): Promise<RecordRow | undefined>;
 
   /**

@@ -484,7 +484,7 @@ describe('serve, token create and token revoke on one database', () => {
     try {
       assert.equal((await store.getLocation(LOCATION))?.name, 'Demo Pet Clinic');
       assert.ok(await store.findTokenByHash(hashToken(DEMO_PIT)));
-      assert.ok(await store.getRecordRaw('6798a1a18fc746e0eba2ccfe', REX));
+      assert.ok(await store.getRecord('6798a1a18fc746e0eba2ccfe', REX));
     } finally {
       await store.close();
     }

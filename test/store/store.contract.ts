@@ -237,6 +237,31 @@ async function rejectsWith(p: Promise<unknown>, kind: StoreError['kind'], messag
   });
 }
 
+/** The members a store test gives Get Record By Id's answer for its object: any text is spliced in as it is. */
+export const OBJECT_JSON = '"objectKey":"custom_objects.pet"';
+
+/** A record as Get Record By Id's answer carries it, parsed. */
+export interface AnsweredRecord extends Omit<RecordRow, 'locationId' | 'objectId'> {
+  dateAdded: string;
+  dateUpdated: string;
+  objectKey: string;
+}
+
+/** The record of the answer the store builds for Get Record By Id, parsed; undefined when there is none. */
+export async function answeredRecord(store: Store, objectId: string, id: string): Promise<AnsweredRecord | undefined> {
+  const json = await store.getRecordJson(objectId, id, OBJECT_JSON);
+  return json === undefined ? undefined : (JSON.parse(json) as { record: AnsweredRecord }).record;
+}
+
+/** The row an answered record stands for, without where it is (the answer has only what OBJECT_JSON gave). */
+function answeredRow(r: AnsweredRecord): Omit<RecordRow, 'locationId' | 'objectId'> {
+  assert.equal(r.dateAdded, r.createdAt);
+  assert.equal(r.dateUpdated, r.updatedAt);
+  assert.equal(r.objectKey, 'custom_objects.pet');
+  const { dateAdded: _a, dateUpdated: _u, objectKey: _k, ...row } = r;
+  return row;
+}
+
 /** A raw record as the parsed row it stands for (JSON text compared by value: JSONB reorders keys). */
 function parseRaw(raw: RawRecord): Omit<RecordRow, 'locationId' | 'objectId'> {
   for (const k of ['ownerJson', 'followersJson', 'propertiesJson', 'createdByJson', 'lastUpdatedByJson'] as const) assert.equal(typeof raw[k], 'string');
@@ -422,7 +447,7 @@ export function storeContract(backend: Backend): void {
         assert.equal(await store.getLocation(DEMO_LOCATION), undefined);
         assert.equal((await store.getLocation(OTHER_LOCATION))?.name, 'Other clinic');
         assert.equal(await store.findTokenByHash(hashToken(DEMO_PIT)), undefined);
-        assert.equal(await store.getRecordRaw(DEMO_PET, DEMO_REX), undefined);
+        assert.equal(await store.getRecordJson(DEMO_PET, DEMO_REX, OBJECT_JSON), undefined);
         assert.deepEqual(await db.counts(), {
           locations: 1,
           users: 0,
@@ -792,21 +817,25 @@ export function storeContract(backend: Backend): void {
     });
 
     describe('records', () => {
-      test('getRecordRaw gives the JSON columns as text, timestamps exactly as written', async () => {
+      test("getRecordJson answers the record in recordAnswerJson's layout, members in order, timestamps exactly as written", async () => {
         const store = await loaded([rexRow()]);
-        const raw = await store.getRecordRaw(PET, REX);
-        assert.ok(raw);
-        assert.deepEqual(Object.keys(raw).sort(), ['createdAt', 'createdByJson', 'followersJson', 'id', 'lastUpdatedByJson', 'ownerJson', 'propertiesJson', 'updatedAt']);
-        assert.deepEqual(parseRaw(raw), withoutPlace(rexRow()));
-        assert.equal(raw.createdAt, '2024-01-01T00:00:01.000Z');
+        const json = await store.getRecordJson(PET, REX, OBJECT_JSON);
+        assert.ok(json);
+        assert.deepEqual(Object.keys(JSON.parse(json) as object), ['record']);
+        const record = (JSON.parse(json) as { record: AnsweredRecord }).record;
+        assert.deepEqual(Object.keys(record), [
+          'id', 'owner', 'followers', 'properties', 'dateAdded', 'dateUpdated', 'createdAt', 'updatedAt', 'objectKey', 'createdBy', 'lastUpdatedBy',
+        ]);
+        assert.deepEqual(answeredRow(record), withoutPlace(rexRow()));
+        assert.equal(record.createdAt, '2024-01-01T00:00:01.000Z');
       });
 
-      test('getRecordRaw and getRecord are undefined for an unknown id, or a record of another object', async () => {
+      test('getRecordJson and getRecord are undefined for an unknown id, or a record of another object', async () => {
         const store = await loaded([rexRow(), recordRow(BUSINESS, rid(30), { name: 'Acme' })]);
-        assert.equal(await store.getRecordRaw(PET, rid(999)), undefined);
-        assert.equal(await store.getRecordRaw(BUSINESS, REX), undefined);
+        assert.equal(await store.getRecordJson(PET, rid(999), OBJECT_JSON), undefined);
+        assert.equal(await store.getRecordJson(BUSINESS, REX, OBJECT_JSON), undefined);
         assert.equal(await store.getRecord(BUSINESS, REX), undefined);
-        assert.ok(await store.getRecordRaw(BUSINESS, rid(30)));
+        assert.ok(await store.getRecordJson(BUSINESS, rid(30), OBJECT_JSON));
       });
 
       test('values round-trip: numbers exactly, text of any script, nested values', async () => {
@@ -832,9 +861,9 @@ export function storeContract(backend: Backend): void {
         const store = await loaded();
         const written = await store.insertRecord(r, []);
         assert.deepEqual(await store.getRecord(PET, REX), r);
-        assert.deepEqual(parseRaw((await store.getRecordRaw(PET, REX))!), withoutPlace(r));
+        assert.deepEqual(answeredRow((await answeredRecord(store, PET, REX))!), withoutPlace(r));
         assert.deepEqual(parseRaw(written), withoutPlace(r), 'what insertRecord answers is what it stored');
-        assert.equal(JSON.parse((await store.getRecordRaw(PET, REX))!.propertiesJson).half, 1.5);
+        assert.equal((await answeredRecord(store, PET, REX))!.properties.half, 1.5);
       });
 
       test('insertRecord: an id taken is a conflict without a duplicate', async () => {
@@ -909,7 +938,7 @@ export function storeContract(backend: Backend): void {
         const expected = { ...rexRow(), owner: [USER_B], properties: { ...rexRow().properties, weight: 30 }, updatedAt: at(77), lastUpdatedBy: actor('me', at(77)) };
         assert.deepEqual(parseRaw(next!), withoutPlace(expected));
         assert.deepEqual(await store.getRecord(PET, REX), expected);
-        assert.deepEqual(parseRaw((await store.getRecordRaw(PET, REX))!), withoutPlace(expected));
+        assert.deepEqual(answeredRow((await answeredRecord(store, PET, REX))!), withoutPlace(expected));
       });
 
       test('updateRecord writes owner, followers, properties, updatedAt and lastUpdatedBy only', async () => {
@@ -986,7 +1015,7 @@ export function storeContract(backend: Backend): void {
         assert.ok(await store.getRecord(PET, REX));
         assert.equal(await store.deleteRecord(PET, REX), true);
         assert.equal(await store.getRecord(PET, REX), undefined);
-        assert.equal(await store.getRecordRaw(PET, REX), undefined);
+        assert.equal(await store.getRecordJson(PET, REX, OBJECT_JSON), undefined);
         assert.equal(await store.deleteRecord(PET, REX), false);
         await store.insertRecord(recordRow(PET, rid(9), { name: 'Rex', tag: 7 }), UNIQUE_KEYS);
       });

@@ -37,7 +37,7 @@ import {
   type Store,
   type TokenRow,
 } from '../store.js';
-import { rawRecordOf, rawRecordWritten, recordJsonColumns, storedUpdate, type RecordJsonColumns } from '../raw-record.js';
+import { rawRecordOf, rawRecordWritten, recordAnswerJson, recordJsonColumns, storedUpdate, type RecordJsonColumns } from '../raw-record.js';
 import { rowReaders, str, strOrNull, type Row } from '../row-readers.js';
 import { migrate, SCHEMA_NAME } from './migrations.js';
 import { Readers } from './readers.js';
@@ -655,7 +655,7 @@ export class PostgresStore implements Store {
     });
   }
 
-  async getRecordRaw(objectId: string, id: string): Promise<RawRecord | undefined> {
+  async getRecordJson(objectId: string, id: string, objectJson: string): Promise<string | undefined> {
     // JSON columns as text: the read path splices them into the answer without parsing.
     const { rows } = await this.read((c) =>
       c.query<unknown[]>({
@@ -667,8 +667,7 @@ export class PostgresStore implements Store {
       }),
     );
     const r = rows[0];
-    if (!r) return undefined;
-    return rawRecordOf(r);
+    return r && recordAnswerJson(rawRecordOf(r), objectJson);
   }
 
   async getRecord(objectId: string, id: string): Promise<RecordRow | undefined> {

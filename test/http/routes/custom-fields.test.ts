@@ -750,9 +750,9 @@ async function getRecord(id: string): Promise<{ status: number; properties: Reco
 }
 
 async function storedProperties(id: string): Promise<Record<string, unknown>> {
-  const raw = await server.app.services.store.getRecordRaw(OBJ_PET_A, id);
-  assert.ok(raw);
-  return JSON.parse(raw.propertiesJson) as Record<string, unknown>;
+  const record = await server.app.services.store.getRecord(OBJ_PET_A, id);
+  assert.ok(record);
+  return record.properties;
 }
 
 test('DELETE /custom-fields/{id}: the next Get Record By Id lacks the property, the record still valid; searchable drops it', async () => {

@@ -673,7 +673,7 @@ test('DELETE /objects/{id} removes the object, its fields, folders and records i
   assert.ok(!rows.objects.some((o) => o.id === OBJ_PET_A));
   assert.deepEqual(rows.fields.filter((f) => f.objectId === OBJ_PET_A), []);
   assert.deepEqual(rows.folders.filter((f) => f.objectId === OBJ_PET_A), []);
-  assert.equal(await server.app.services.store.getRecordRaw(OBJ_PET_A, REC_REX), undefined);
+  assert.equal(await server.app.services.store.getRecord(OBJ_PET_A, REC_REX), undefined);
   assert.equal(recordCount(OBJ_PET_A), 0);
   assert.equal((await send({ method: 'GET', path: `/objects/business/records/${BIZ_A}` })).status, 200);
   const bRecord = await send({ method: 'GET', path: `/objects/custom_objects.pet/records/${REC_PET_B}`, headers: auth(PIT_B) });

@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Scope } from '../../../src/services/scopes.js';
 import { loadSigningKey } from '../../../src/services/signing-key.js';
 import { openSqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
-import type { RawRecord, Store } from '../../../src/store/store.js';
+import type { RecordRow, Store } from '../../../src/store/store.js';
 import { contractErrors as E } from '../../helpers/contract-errors.js';
 import { signedByForeignKey, signedHs256, unsecured, withTamperedPayload } from '../../helpers/forge-jwt.js';
 import { pollUntil, waitUntilPast } from '../../helpers/poll.js';
@@ -428,9 +428,7 @@ test('every property type round-trips from the fixture, normalised as the contra
   assert.ok(!res.text.includes('null'), `no null anywhere in ${res.text}`);
 
   // Stored state: the normalised form is what the store holds, not a read-time rewrite.
-  const raw = await store.getRecordRaw(OBJ_PET_A, REC_NORM);
-  assert.ok(raw);
-  assert.deepEqual(JSON.parse(raw.propertiesJson), NORM_PROPERTIES_OUT);
+  assert.deepEqual((await store.getRecord(OBJ_PET_A, REC_NORM))?.properties, NORM_PROPERTIES_OUT);
 
   // REC_FULL sets a property of every field, so every dataType round-trips in this file.
   const full = (await get(petPath(REC_FULL), auth(PIT_A))).body as typeof FULL_BODY;
@@ -657,8 +655,8 @@ test('scenario table: every row of the contract for GET /objects/{schemaKey}/rec
 
   // Nothing any row sends may change what is stored.
   const watched: Array<[string, string]> = [[OBJ_PET_A, REC_FULL], [OBJ_PET_A, REC_NORM], [bizObjA, BIZ_A], [OBJ_PET_B, REC_PET_B], [OBJ_VET_B, REC_VET_B], [bizObjB, BIZ_B]];
-  const snapshot = async () => Promise.all(watched.map(([o, r]) => store.getRecordRaw(o, r)));
-  const before: Array<RawRecord | undefined> = await snapshot();
+  const snapshot = async () => Promise.all(watched.map(([o, r]) => store.getRecord(o, r)));
+  const before: Array<RecordRow | undefined> = await snapshot();
   const revisionBefore = await store.revision();
 
   // The fixture's expiresIn: 1 tokens must be expired before their rows run.

@@ -13,7 +13,7 @@ import type pg from 'pg';
 import { openPostgresStore, type PostgresStore, type PostgresStoreOptions } from '../../../src/store/postgres/postgres-store.js';
 import { StoreError } from '../../../src/store/store.js';
 import { postgresForTests } from '../../helpers/postgres.js';
-import { PET, petDataset, recordRow, rid } from '../store.contract.js';
+import { PET, answeredRecord, petDataset, recordRow, rid } from '../store.contract.js';
 
 const pgEnv = await postgresForTests('PostgreSQL readers');
 const RECORDS = 300;
@@ -65,13 +65,13 @@ if (pgEnv) {
       const { store } = await storeWithRecords();
       const ids = Array.from({ length: RECORDS }, (_, i) => rid(i));
       const [raws, rows, missing] = await Promise.all([
-        Promise.all(ids.map((id) => store.getRecordRaw(PET, id))),
+        Promise.all(ids.map((id) => answeredRecord(store, PET, id))),
         Promise.all(ids.map((id) => store.getRecord(PET, id))),
-        store.getRecordRaw(PET, rid(RECORDS)),
+        answeredRecord(store, PET, rid(RECORDS)),
       ]);
       for (const [i, raw] of raws.entries()) {
         assert.equal(raw?.id, rid(i));
-        assert.deepEqual(JSON.parse(raw.propertiesJson), { name: `pet ${i}`, n: i });
+        assert.deepEqual(raw?.properties, { name: `pet ${i}`, n: i });
       }
       for (const [i, row] of rows.entries()) assert.deepEqual(row?.properties, { name: `pet ${i}`, n: i });
       assert.equal(missing, undefined);
@@ -81,12 +81,12 @@ if (pgEnv) {
       const timeoutMs = 400;
       const { store, schema } = await storeWithRecords({ statementTimeoutMs: timeoutMs });
       // The readers are connected and their statements prepared: the reads below queue on them.
-      await Promise.all(Array.from({ length: 8 }, (_, i) => store.getRecordRaw(PET, rid(i))));
+      await Promise.all(Array.from({ length: 8 }, (_, i) => answeredRecord(store, PET, rid(i))));
       const locker = await lockRecords(schema);
       const started = Date.now();
       let results: PromiseSettledResult<unknown>[];
       try {
-        results = await Promise.allSettled(Array.from({ length: 24 }, (_, i) => store.getRecordRaw(PET, rid(i))));
+        results = await Promise.allSettled(Array.from({ length: 24 }, (_, i) => answeredRecord(store, PET, rid(i))));
       } finally {
         await locker.query('ROLLBACK');
         await locker.end();
@@ -95,7 +95,7 @@ if (pgEnv) {
       for (const [i, r] of results.entries()) assertUnavailable(r, `read ${i}`);
       // One after another they would take 24 timeouts (per reader: 12).
       assert.ok(elapsed < 3 * timeoutMs + 1_000, `answered after ${elapsed} ms`);
-      assert.equal((await store.getRecordRaw(PET, rid(1)))?.id, rid(1));
+      assert.equal((await answeredRecord(store, PET, rid(1)))?.id, rid(1));
     });
 
     test('reads on a new connection whose statement cannot even be prepared (locked table) are unavailable, not errors', async () => {
@@ -103,22 +103,22 @@ if (pgEnv) {
       const locker = await lockRecords(schema);
       let results: PromiseSettledResult<unknown>[];
       try {
-        results = await Promise.allSettled(Array.from({ length: 12 }, (_, i) => store.getRecordRaw(PET, rid(i))));
+        results = await Promise.allSettled(Array.from({ length: 12 }, (_, i) => answeredRecord(store, PET, rid(i))));
       } finally {
         await locker.query('ROLLBACK');
         await locker.end();
       }
       for (const [i, r] of results.entries()) assertUnavailable(r, `read ${i}`);
-      assert.equal((await store.getRecordRaw(PET, rid(2)))?.id, rid(2));
+      assert.equal((await answeredRecord(store, PET, rid(2)))?.id, rid(2));
     });
 
     test('reads whose connection is terminated are unavailable; the next reads succeed by themselves', async () => {
       const { store, schema } = await storeWithRecords();
-      await Promise.all(Array.from({ length: 8 }, (_, i) => store.getRecordRaw(PET, rid(i))));
+      await Promise.all(Array.from({ length: 8 }, (_, i) => answeredRecord(store, PET, rid(i))));
       const locker = await lockRecords(schema);
       let results: PromiseSettledResult<unknown>[];
       try {
-        const pending = Promise.allSettled(Array.from({ length: 10 }, (_, i) => store.getRecordRaw(PET, rid(i))));
+        const pending = Promise.allSettled(Array.from({ length: 10 }, (_, i) => answeredRecord(store, PET, rid(i))));
         let pids: number[] = [];
         for (let i = 0; i < 100 && !pids.length; i++) {
           await new Promise((resolve) => setTimeout(resolve, 20));
@@ -133,7 +133,7 @@ if (pgEnv) {
       }
       // Every read waited for the lock, on a terminated backend (none is answered before the rollback).
       for (const [i, r] of results.entries()) assertUnavailable(r, `read ${i}`);
-      const again = await Promise.all(Array.from({ length: 10 }, (_, i) => store.getRecordRaw(PET, rid(i))));
+      const again = await Promise.all(Array.from({ length: 10 }, (_, i) => answeredRecord(store, PET, rid(i))));
       assert.deepEqual(again.map((r) => r?.id), Array.from({ length: 10 }, (_, i) => rid(i)));
     });
   });

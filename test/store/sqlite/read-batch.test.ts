@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, afterEach, test } from 'node:test';
 import { openSqliteStore, type SqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
-import { PET, at, petDataset, recordRow, rid } from '../store.contract.js';
+import { PET, answeredRecord, at, petDataset, recordRow, rid } from '../store.contract.js';
 import { tempDir } from '../../helpers/test-server.js';
 
 const { dir, cleanup } = tempDir('ghl-objects-read-batch-');
@@ -33,10 +33,7 @@ async function setup(path = join(dir, `r-${++n}.db`)): Promise<{ store: SqliteSt
   return { store, other };
 }
 
-const nameOf = async (store: SqliteStore, id: string) => {
-  const raw = await store.getRecordRaw(PET, id);
-  return raw && (JSON.parse(raw.propertiesJson) as { name: string }).name;
-};
+const nameOf = async (store: SqliteStore, id: string) => (await answeredRecord(store, PET, id))?.properties.name;
 
 test("the reads of one turn share a snapshot; the next turn's reads see what was committed meanwhile", async () => {
   const { store, other } = await setup();
@@ -60,17 +57,17 @@ test('a write the store acknowledged is seen by a read in the same turn, even wh
   const remove = store.deleteRecord(PET, rid(2));
   assert.equal(await nameOf(store, rid(2)), 'two');
   assert.equal(await remove, true);
-  assert.equal(await store.getRecordRaw(PET, rid(2)), undefined);
+  assert.equal(await answeredRecord(store, PET, rid(2)), undefined);
 
   const insert = store.insertRecord(recordRow(PET, rid(3), { name: 'three' }), []);
-  assert.equal(await store.getRecordRaw(PET, rid(3)), undefined);
+  assert.equal(await answeredRecord(store, PET, rid(3)), undefined);
   await insert;
   assert.equal(await nameOf(store, rid(3)), 'three');
 
   // A schema change that removes records: deleting the object.
   assert.equal(await nameOf(store, rid(1)), 'updated');
   assert.ok(await store.deleteObject(PET));
-  assert.equal(await store.getRecordRaw(PET, rid(1)), undefined);
+  assert.equal(await answeredRecord(store, PET, rid(1)), undefined);
 
   // Loading a dataset over everything (a reset).
   await store.loadDataset(petDataset([recordRow(PET, rid(4), { name: 'four' })]), { reset: true });

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, afterEach, test } from 'node:test';
 import { recordRowid } from '../../../src/store/sqlite/record-rowid.js';
 import { openSqliteStore, type SqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
-import { PET, petDataset, recordRow, rid } from '../store.contract.js';
+import { PET, answeredRecord, petDataset, recordRow, rid } from '../store.contract.js';
 import { tempDir } from '../../helpers/test-server.js';
 
 const { dir, cleanup } = tempDir('ghl-objects-record-rowid-');
@@ -37,8 +37,8 @@ async function setup(): Promise<{ store: SqliteStore; path: string; raw: Databas
 }
 
 const nameOf = async (store: SqliteStore, id: string) => {
-  const raw = await store.getRecordRaw(PET, id);
-  return raw && { id: raw.id, name: (JSON.parse(raw.propertiesJson) as { name: string }).name };
+  const record = await answeredRecord(store, PET, id);
+  return record && { id: record.id, name: record.properties.name as string };
 };
 
 test('the rowid is the id\'s seconds and the low 20 bits of its counter', () => {
@@ -85,7 +85,7 @@ test('two ids with one derived rowid: the second gets another rowid, and each re
 
   // Once MINE is gone, its rowid is free; THEIRS is still found where it is.
   assert.equal(await store.deleteRecord(PET, MINE), true);
-  assert.equal(await store.getRecordRaw(PET, MINE), undefined);
+  assert.equal(await answeredRecord(store, PET, MINE), undefined);
   assert.deepEqual(await nameOf(store, THEIRS), { id: THEIRS, name: 'theirs' });
   // A record id that was taken stays taken, whatever rowid it would get.
   await assert.rejects(store.insertRecord(recordRow(PET, THEIRS, { name: 'again' }), []), { kind: 'conflict' });
@@ -106,6 +106,6 @@ test('a row stored under another rowid (a database written before rowids were de
   assert.deepEqual(await nameOf(reopened, MINE), { id: MINE, name: 'mine' });
   assert.deepEqual(await nameOf(reopened, rid(5)), { id: rid(5), name: 'old' });
   // A record of another object, or none, at the derived rowid is not an answer.
-  assert.equal(await reopened.getRecordRaw('aaaaaaaaaaaaaaaaaaaa0999', MINE), undefined);
-  assert.equal(await reopened.getRecordRaw(PET, THEIRS), undefined);
+  assert.equal(await answeredRecord(reopened, 'aaaaaaaaaaaaaaaaaaaa0999', MINE), undefined);
+  assert.equal(await answeredRecord(reopened, PET, THEIRS), undefined);
 });

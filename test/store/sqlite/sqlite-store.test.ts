@@ -8,7 +8,9 @@ import { prepareFixture } from '../../../src/services/fixtures.js';
 import { hashToken } from '../../../src/services/tokens.js';
 import { MIGRATIONS } from '../../../src/store/sqlite/migrations.js';
 import { openSqliteStore, type SqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
+import { recordAnswerJson } from '../../../src/store/raw-record.js';
 import { StoreError, type Dataset } from '../../../src/store/store.js';
+import { OBJECT_JSON } from '../store.contract.js';
 import { DEMO_FIXTURE, readJson, tempDir } from '../../helpers/test-server.js';
 
 const DEMO_LOCATION = 've9EPM428h8vShlRW1KT';
@@ -237,7 +239,7 @@ describe('loadDataset', () => {
     assert.equal(await store.getLocation(DEMO_LOCATION), undefined);
     assert.equal((await store.getLocation(OTHER_LOCATION))?.name, 'Other clinic');
     assert.equal(await store.findTokenByHash(hashToken(DEMO_PIT)), undefined);
-    assert.equal(await store.getRecordRaw(PET_OBJECT, REX), undefined);
+    assert.equal(store.getRecordJson(PET_OBJECT, REX, OBJECT_JSON), undefined);
     assert.deepEqual(counts(path), {
       locations: 1,
       users: 0,
@@ -329,18 +331,18 @@ describe('meta and revision', () => {
   });
 });
 
-describe('getRecordRaw', () => {
-  test('returns the stored JSON text of a record, as stored', async () => {
+describe('getRecordJson', () => {
+  test('splices the stored JSON text of a record into the answer, as stored', async () => {
     const path = newPath();
     const store = open(path);
     const data = await demo(store);
     await store.loadDataset(data, { reset: false });
     const rex = data.records.find((r) => r.id === REX)!;
 
-    const raw = await store.getRecordRaw(PET_OBJECT, REX);
-    assert.ok(raw);
-    const stored = inspect(path, (db) => db.prepare('SELECT owner, followers, properties, created_by, last_updated_by FROM records WHERE id = ?').get(REX)) as Record<string, string>;
-    assert.deepEqual(raw, {
+    const json = store.getRecordJson(PET_OBJECT, REX, OBJECT_JSON);
+    assert.equal(typeof json, 'string', 'answered at once, not in a promise');
+    const stored = inspect(path, (db) => db.prepare('SELECT owner, followers, properties, created_by, last_updated_by FROM records WHERE id = ?').get(REX)) as { owner: string; followers: string; properties: string; created_by: string; last_updated_by: string };
+    const raw = {
       id: REX,
       ownerJson: stored.owner,
       followersJson: stored.followers,
@@ -349,13 +351,30 @@ describe('getRecordRaw', () => {
       updatedAt: '2024-07-12T08:30:00.000Z',
       createdByJson: stored.created_by,
       lastUpdatedByJson: stored.last_updated_by,
-    });
-    assert.equal(typeof raw.propertiesJson, 'string');
+    };
+    assert.equal(json, recordAnswerJson(raw, OBJECT_JSON));
     assert.equal(raw.propertiesJson, JSON.stringify(rex.properties));
     assert.deepEqual(JSON.parse(raw.ownerJson), ['sx6wyHhbFdRXh302Lunr']);
     assert.deepEqual(JSON.parse(raw.followersJson), ['sx6wyHhbFdRXh302Lunr', 'v5cEPM428h8vShlRW1KT']);
     assert.deepEqual(JSON.parse(raw.createdByJson), rex.createdBy);
     assert.deepEqual(JSON.parse(raw.lastUpdatedByJson), rex.lastUpdatedBy);
+  });
+
+  test('is byte for byte what recordAnswerJson makes of a record insertRecord wrote, text of any script and escapes included', async () => {
+    const store = open(newPath());
+    const data = await demo(store);
+    await store.loadDataset(data, { reset: false });
+    const rex = data.records.find((r) => r.id === REX)!;
+    const properties = {
+      name: 'Rëx 🐕 "quoted" \\ back',
+      notes: 'line\nbreak\ttab\u001f',
+      tags: ['ü', '日本'],
+      balance: { currency: 'default', value: 2.5 },
+      tiny: -0.000001,
+    };
+    const id = '66a0f1c2d3e4f5a6b7c8d9ff';
+    const written = await store.insertRecord({ ...rex, id, properties }, []);
+    assert.equal(store.getRecordJson(PET_OBJECT, id, OBJECT_JSON), recordAnswerJson(written, OBJECT_JSON));
   });
 
   test('is undefined for an unknown id, or a record of another object', async () => {
@@ -364,9 +383,9 @@ describe('getRecordRaw', () => {
     const data = await demo(store);
     await store.loadDataset(data, { reset: false });
     const business = data.objects.find((o) => o.key === 'business')!;
-    assert.equal(await store.getRecordRaw(PET_OBJECT, '000000000000000000000000'), undefined);
-    assert.equal(await store.getRecordRaw(business.id, REX), undefined);
-    assert.ok(await store.getRecordRaw(business.id, '66a0f1c2d3e4f5a6b7c8d9e0'));
+    assert.equal(store.getRecordJson(PET_OBJECT, '000000000000000000000000', OBJECT_JSON), undefined);
+    assert.equal(store.getRecordJson(business.id, REX, OBJECT_JSON), undefined);
+    assert.ok(store.getRecordJson(business.id, '66a0f1c2d3e4f5a6b7c8d9e0', OBJECT_JSON));
   });
 });
 
