@@ -135,8 +135,9 @@ export function openSqliteStore(path: string): SqliteStore {
     migrate(db);
     // 8 MiB of page cache of its own. A read by id walks the records table by rowid
     // (record-rowid.ts): at 1,000,000 records its interior pages (under 3 MiB) stay cached and the
-    // leaf misses a cache of any affordable size (the table is about 800 MiB). 16 MiB was 10%
-    // slower there, its recycled pages colder; at 10,000 records 8 MiB still holds the table.
+    // leaf misses a cache of any affordable size (the table is about 800 MiB). 16 MiB was no
+    // faster there in two rounds of measuring, once 10% slower; at 10,000 records 8 MiB still
+    // holds the table.
     reads = new ReadBatch(path, db, { timeoutMs: BUSY_TIMEOUT_MS, cacheKiB: 8_192 });
     const store = new SqliteStore(db, reads, new Checkpointer(path));
     store.syncValues();
