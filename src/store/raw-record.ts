@@ -24,8 +24,8 @@ export function rawRecordOf(r: readonly unknown[]): RawRecord {
  * A record's JSON object as every answer carries it: the stored JSON columns spliced in as the text
  * they are (no parse, no stringify), `objectJson` (the members the object gives each of its
  * records: `"locationId":…,"objectId":…,"objectKey":…`) and `extra` members at the end.
- * SQLite builds Get Record By Id's answer in SQL to this same layout (sqlite-store.ts); the store
- * contract tests hold the two to the same bytes.
+ * SQLite builds Get Record By Id's answer in SQL to this same layout (sqlite-store.ts); its tests
+ * (test/store/sqlite/sqlite-store.test.ts) hold the two to the same bytes.
  */
 export function recordObjectJson(raw: RawRecord, objectJson: string, extra = ''): string {
   return (
