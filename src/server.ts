@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp, type BuildOptions } from './app.js';
 import type { Config } from './config.js';
+import { keepTickObjectMap } from './tick-object-map.js';
 
 /** How long shutdown keeps accepting the connections clients opened before they heard of it. */
 const DRAIN_MAX_MS = 2_000;
@@ -14,6 +15,7 @@ const DRAIN_QUIET_MS = 100;
  * mid-request cannot hold the exit past the request timeout.
  */
 export async function startServer(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
+  keepTickObjectMap();
   const app = await buildApp(config, options);
   let closing = false;
   let lastConnectionAt = 0;
