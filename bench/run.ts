@@ -14,6 +14,7 @@ import { ROOT } from './built.js';
 import { compileScripts } from './compile.js';
 import { generateDatabase, reuseDatabase, shuffled, type BenchDatabase, type GenerateTimings } from './generate.js';
 import { MEASURING, addCounts, quantile, searchBody, type LoadJob, type LoadKind, type LoadResult } from './load-protocol.js';
+import { kernelCostsNote, measureKernelCosts } from './machine.js';
 import { SPECIES } from './pets.js';
 import { cleanup, cpuTimeMs, installCleanupHandlers, interrupted, rssBytes, runChild, sampleRss, stopAll, trackDir, trackHook, untrackHook } from './processes.js';
 import { summarize, table, type CaseSummary, type TurnSummary } from './report.js';
@@ -272,6 +273,7 @@ async function main(): Promise<number> {
 
   const data = await prepareData(options, tmp);
   const { db } = data;
+  const kernelBefore = measureKernelCosts(db.path);
   const idsFile = join(tmp, 'ids.txt');
   writeFileSync(idsFile, shuffled(db.ids).join('\n'));
   const prefix = `/objects/${db.objectKey}/records/`;
@@ -427,6 +429,7 @@ async function main(): Promise<number> {
     await dropSchema();
   }
 
+  const kernelAfter = measureKernelCosts(db.path);
   const cases: CaseSummary[] = runs.map((r) => summarize(r, bareRun));
   const realIds = measured.filter((r) => r.id.startsWith('get-record') && r.pids.includes(real.pid)).reduce((n, r) => n + r.load.idsUsed + r.load.warmup.responses, 0);
   const summary = {
@@ -439,6 +442,8 @@ async function main(): Promise<number> {
       node: process.version,
       loadAverageBefore: loadBefore.map((l) => Number(l.toFixed(2))),
       loadAverageAfter: loadavg().map((l) => Number(l.toFixed(2))),
+      kernelBefore,
+      kernelAfter,
     },
     options: { records: db.ids.length, connections: options.connections, durationS: options.durationS, warmupS: options.warmupS },
     data: { generated: data.generated, records: db.ids.length, timings: data.timings, bodyBytes: sample.body.length },
@@ -465,6 +470,7 @@ async function main(): Promise<number> {
     ...(pgRun ? [`PostgreSQL: import ${pgRun.importS.toFixed(1)} s into schema ${pgRun.schema} (dropped)`] : []),
     `ids: ${realIds.toLocaleString('en-US')} requests to ghl-objects over ${db.ids.length.toLocaleString('en-US')} records${realIds > db.ids.length ? ` (the list wrapped: each id asked for at most ${Math.ceil(realIds / db.ids.length)} times)` : ' (every request a different record)'}`,
     `${summary.machine.nproc} cores (${summary.machine.cpu}), node ${process.version}, load average ${summary.machine.loadAverageBefore[0]} before / ${summary.machine.loadAverageAfter[0]} after`,
+    kernelCostsNote(kernelBefore, kernelAfter),
     `command: ${command} (revision ${summary.revision})`,
   ];
   if (options.json) {
