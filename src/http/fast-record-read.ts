@@ -3,6 +3,7 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import { NO_LIMITS, type RateLimiter, type RateVerdict } from '../services/rate-limit.js';
 import type { RecordService } from '../services/records.js';
 import type { Principal, TokenService } from '../services/tokens.js';
+import { AnswerBatch } from './answer-batch.js';
 import { cachedBearerVerdict, rateLimitHeaders, type RateLimitHeaders } from './auth.js';
 import { handOver, type HandedOver } from './handed-over.js';
 import { GET_RECORD_SCOPE, JSON_TYPE } from './routes/records.js';
@@ -41,7 +42,8 @@ export interface FastRecordReadDeps {
  *   what was done (handed-over.ts): the hook takes the verdict instead of counting again, and the
  *   route answers the failure instead of reading again. So Fastify answers it as it answers any
  *   other request, error body, headers and log included.
- * - The 200 has the headers the route would send, in the same order.
+ * - The 200 has the headers the route would send, in the same order. It is written with the other
+ *   200s of its turn of the event loop (answer-batch.ts).
  *
  * app.ts turns it on only when the log level leaves requests unlogged (Fastify logs each one at
  * `info`), and off when the app starts closing (Fastify then answers 503).
@@ -49,13 +51,15 @@ export interface FastRecordReadDeps {
 export function fastRecordRead(deps: FastRecordReadDeps): RequestListener {
   const { tokens, versions, limiter, next } = deps;
   const limitHeaders = rateLimitHeaders(limiter?.limits ?? NO_LIMITS);
+  // Only the write of an answer can fail in the batch, when the request can no longer go to Fastify.
+  const answers = new AnswerBatch((err) => deps.log.error({ err }, 'unexpected error'));
   return (req, res) => {
     if (req.method !== 'GET' || req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined) return next(req, res);
     const url = RECORD_URL.exec(req.url ?? '');
     const version = req.headers.version;
     const principal = url !== null && typeof version === 'string' && versions.has(version) ? cachedBearerVerdict(tokens, req.headers.authorization) : undefined;
     if (!principal || !principal.scopes.has(GET_RECORD_SCOPE)) return next(req, res);
-    const read: Read = { deps, limitHeaders, req, res, principal, schemaKey: url![1]!, id: url![2]! };
+    const read: Read = { deps, limitHeaders, answers, req, res, principal, schemaKey: url![1]!, id: url![2]! };
     if (!limiter) return readAndAnswer(read, undefined);
     let hit: RateVerdict | Promise<RateVerdict>;
     try {
@@ -73,6 +77,7 @@ export function fastRecordRead(deps: FastRecordReadDeps): RequestListener {
 interface Read {
   deps: FastRecordReadDeps;
   limitHeaders: RateLimitHeaders;
+  answers: AnswerBatch;
   req: IncomingMessage;
   res: ServerResponse;
   principal: Principal;
@@ -102,18 +107,11 @@ function readAndAnswer(read: Read, verdict: RateVerdict | undefined): void {
 }
 
 /** The 200, with the headers the route would send, in the same order. */
-function send({ deps, limitHeaders, res }: Read, verdict: RateVerdict | undefined, body: string): void {
-  try {
-    // A flat list of names and values: Node takes it as it is, with no object's keys to walk.
-    const headers = verdict ? limitHeaders(verdict) : [];
-    headers.push('content-type', JSON_TYPE, 'content-length', Buffer.byteLength(body));
-    res.writeHead(200, headers);
-    res.end(body);
-  } catch (err) {
-    // Only the write of the answer itself can get here: the request cannot be handed over.
-    deps.log.error({ err }, 'unexpected error');
-    res.destroy();
-  }
+function send({ limitHeaders, answers, res }: Read, verdict: RateVerdict | undefined, body: string): void {
+  // A flat list of names and values: Node takes it as it is, with no object's keys to walk.
+  const headers = verdict ? limitHeaders(verdict) : [];
+  headers.push('content-type', JSON_TYPE, 'content-length', Buffer.byteLength(body));
+  answers.add(res, headers, body);
 }
 
 function handOverTo({ deps, req, res }: Read, what: HandedOver): void {

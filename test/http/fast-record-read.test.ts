@@ -208,3 +208,32 @@ test('once the app starts closing, a request that still comes gets Fastify\'s 50
   assert.equal(statuses.length, 2, answers);
   assert.equal(statuses[1], 503, answers);
 });
+
+test('requests sent together on one connection are answered in their order, those taken before Fastify among them', async () => {
+  const { server, tokens, fastifySaw } = await start();
+  assert.match(await raw(server, get(RECORD, tokens[0]!)), /^HTTP\/1\.1 200 OK/);
+  fastifySaw.length = 0;
+  const keepAlive = (path: string) => get(path, tokens[0]!).replace('Connection: close\r\n', '');
+  // Five requests in one write: the 200s are written after their turn (answer-batch.ts), the 404
+  // and the query string's 200 by Fastify, whose answers take longer.
+  const answers = await raw(server, keepAlive(RECORD) + keepAlive(MISSING) + keepAlive(RECORD) + keepAlive(`${RECORD}?locationId=${LOCATION}`) + get(RECORD, tokens[0]!));
+  assert.deepEqual(fastifySaw, [MISSING, `${RECORD}?locationId=${LOCATION}`]);
+  const parsed = splitAnswers(answers);
+  assert.deepEqual(parsed.map((a) => a.status), [200, 404, 200, 200, 200], answers);
+  for (const i of [0, 2, 3, 4]) assert.equal((JSON.parse(parsed[i]!.body) as { record: { id: string } }).record.id, PET);
+  assert.equal(parsed[1]!.body, JSON.stringify({ statusCode: 404, message: 'Record not found', error: 'Not Found' }));
+});
+
+/** Answers one after the other on a connection, each cut at its Content-Length. */
+function splitAnswers(bytes: string): Array<{ status: number; body: string }> {
+  const out: Array<{ status: number; body: string }> = [];
+  let rest = Buffer.from(bytes, 'utf8');
+  while (rest.length > 0) {
+    const headEnd = rest.indexOf('\r\n\r\n');
+    const head = rest.subarray(0, headEnd).toString('latin1');
+    const length = Number(/^content-length: (\d+)$/im.exec(head)![1]);
+    out.push({ status: Number(head.slice(9, 12)), body: rest.subarray(headEnd + 4, headEnd + 4 + length).toString('utf8') });
+    rest = rest.subarray(headEnd + 4 + length);
+  }
+  return out;
+}
