@@ -4,9 +4,10 @@
  * Why: every Get Record By Id makes two system calls for HTTP (the socket's read and the answer's
  * write), and at a million records one more, the `pread` of the record's page, which the reads'
  * page cache cannot hold. What a system call costs sets how far the large database falls behind
- * the small one, and it differs by more than ten times between machines (on a paravirtualized
- * guest one took 1 µs). Measured again at the end, it also shows a machine that got slower during
- * the run, which turns alternated a few seconds apart cannot always cancel out.
+ * the small one, and it differs from machine to machine (on the paravirtualized guest of
+ * bench/README.md's latest results, 1 µs and more). Measured again at the end, it also shows a
+ * machine that got slower during the run, which turns alternated a few seconds apart cannot always
+ * cancel out.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { prng } from './pets.js';

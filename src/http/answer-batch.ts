@@ -17,7 +17,7 @@ interface Answer {
  * wake-up. When the server is the slower side, its clients sleep between answers, so a server
  * that writes each answer at once wakes one for nearly every answer. On a paravirtualized machine
  * that was 5 µs of the server's 45 µs a read at 1,000,000 records (`perf`: the kernel's
- * `sock_def_readable`). Written together, the answers of a turn wake the client once or twice.
+ * `sock_def_readable`). Written together, the answers of a turn wake the client once or a few times.
  * Side by side at 1,000,000 records, alternating 3-s turns in a quiet spell: 23,600 to 24,200 req/s
  * against 19,400 to 21,000, 39 to 40 µs of CPU a read against 46 to 48, and the client's CPU a
  * request fell too; at 10,000 records, 4% more (bench/README.md). An answer waits for the rest of
