@@ -16,7 +16,7 @@ const PAGE = 4096;
 const CALLS = 20_000;
 const BATCHES = 5;
 /** A change by more than this fraction between the start and the end of a run is reported. */
-export const DRIFT_NOTED = 0.25;
+const DRIFT_NOTED = 0.25;
 
 export interface KernelCosts {
   /** A system call that does nothing (`getppid`), ns. */
