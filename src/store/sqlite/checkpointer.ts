@@ -12,10 +12,21 @@ import { Worker } from 'node:worker_threads';
  * PASSIVE never waits for the writer or the readers and never makes them wait, so the event loop
  * keeps serving.
  *
- * The writer keeps its `wal_autocheckpoint`: a checkpoint by another connection cannot rewind the
- * WAL to its start, only the writer's next transaction can, once every frame is copied. With the
- * worker ahead, the writer's checkpoint finds only the last few frames left to copy, and the WAL
- * still starts over every ~40,000 pages instead of growing without end.
+ * The writer keeps its `wal_autocheckpoint` (WRITER_CHECKPOINT_PAGES): a checkpoint by another
+ * connection cannot rewind the WAL to its start, only the writer's next transaction can, once
+ * every frame is copied. With the worker ahead, the writer's checkpoint finds only the last few
+ * frames left to copy, and the WAL still starts over every ~40,000 pages instead of growing
+ * without end.
+ *
+ * Past `flushFromFrames` frames of WAL, the worker also writes the database file out (fdatasync)
+ * after each checkpoint. SQLite syncs the file only when a checkpoint has copied the WAL up to its
+ * end, and under a stream of writes the worker's never do: the writer appends while they copy. So
+ * the pages they copied waited for the writer's checkpoint, whose sync then wrote them all out
+ * inside a COMMIT, on the event loop: 110 to 126 ms each time under a stream of creates, paid by
+ * every request waiting meanwhile. Flushed by the worker once the WAL is three quarters full, most
+ * are on disk by then, and that sync took 44 to 66 ms (bench/README.md). Not after every
+ * checkpoint: a page that the writes keep changing (an index's right edge) would then be written
+ * out on every pass, and creates went some 4% slower.
  *
  * The worker starts after `startAfterWrites` record writes, so that a store that is only read, or
  * written now and then, never pays for a thread. If it fails, the writer's own checkpoints go on.
@@ -23,23 +34,33 @@ import { Worker } from 'node:worker_threads';
 export interface CheckpointerOptions {
   startAfterWrites: number;
   intervalMs: number;
+  /** From this many frames of WAL on, the worker syncs the database file after its checkpoints. */
+  flushFromFrames: number;
 }
 
-export const CHECKPOINTER_DEFAULTS: CheckpointerOptions = { startAfterWrites: 2_000, intervalMs: 25 };
+/** The writer's own `wal_autocheckpoint`, in pages (sqlite-store.ts says why this many). */
+export const WRITER_CHECKPOINT_PAGES = 40_000;
+
+export const CHECKPOINTER_DEFAULTS: CheckpointerOptions = { startAfterWrites: 2_000, intervalMs: 25, flushFromFrames: (WRITER_CHECKPOINT_PAGES * 3) / 4 };
 
 /** Slots of the memory shared with the worker. */
 const WRITES = 0;
 const STOP = 1;
+/** How many times the worker has written the database file out. */
+const FLUSHES = 2;
 
 // The worker's code is JavaScript in a string (`eval`), not a module of its own: the tests run
 // src/ through a TypeScript loader that a worker thread does not inherit. It sleeps in
 // Atomics.wait, not on a timer: a process that stopped writing wakes it no more.
 const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
+const { closeSync, fdatasyncSync, openSync } = require('node:fs');
 const Database = require(workerData.driver);
 const shared = new Int32Array(workerData.shared);
 const db = new Database(workerData.path, { fileMustExist: true });
 const checkpoint = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
+// Read-only: only to sync the file. SQLite's own writes to it go through the connection.
+const file = openSync(workerData.path, 'r');
 let seen = 0;
 for (;;) {
   const now = Atomics.load(shared, ${WRITES});
@@ -51,21 +72,26 @@ for (;;) {
   }
   seen = now;
   try {
-    checkpoint.run();
+    const { log } = checkpoint.get();
+    if (log >= workerData.flushFromFrames) {
+      fdatasyncSync(file);
+      Atomics.add(shared, ${FLUSHES}, 1);
+    }
   } catch {
     // A full disk or an I/O error: the writer's own checkpoint will meet it and report it.
   }
   // At most one checkpoint an interval; close() cuts the pause short.
   Atomics.wait(shared, ${STOP}, 0, workerData.intervalMs);
 }
+closeSync(file);
 db.close();
 `;
 
 const DRIVER = createRequire(import.meta.url).resolve('better-sqlite3');
 
 export class Checkpointer {
-  /** Record writes so far, and the stop flag, shared with the worker. */
-  private readonly shared = new Int32Array(new SharedArrayBuffer(8));
+  /** Record writes so far, the stop flag and the worker's flushes, shared with the worker. */
+  private readonly shared = new Int32Array(new SharedArrayBuffer(12));
   private total = 0;
   private worker: Worker | undefined;
   private exited: Promise<void> | undefined;
@@ -91,7 +117,7 @@ export class Checkpointer {
   private start(): void {
     const worker = new Worker(WORKER_SOURCE, {
       eval: true,
-      workerData: { driver: DRIVER, path: this.path, shared: this.shared.buffer, intervalMs: this.options.intervalMs },
+      workerData: { driver: DRIVER, path: this.path, shared: this.shared.buffer, intervalMs: this.options.intervalMs, flushFromFrames: this.options.flushFromFrames },
     });
     // A failed worker changes nothing for the writer, which checkpoints on its own as before.
     worker.on('error', () => (this.stopped = true));
@@ -99,6 +125,11 @@ export class Checkpointer {
     worker.unref();
     this.exited = new Promise((resolve) => worker.once('exit', () => resolve()));
     this.worker = worker;
+  }
+
+  /** How many times the worker has written the database file out after a checkpoint. */
+  get flushes(): number {
+    return Atomics.load(this.shared, FLUSHES);
   }
 
   /** Stops the worker and waits until its connection is closed. */

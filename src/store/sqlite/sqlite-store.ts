@@ -21,7 +21,7 @@ import {
 import { rawRecordWritten, recordJsonColumns, storedUpdate, type RecordJsonColumns } from '../raw-record.js';
 import { rowReaders, str, strOrNull, type Row } from '../row-readers.js';
 import { MIGRATIONS } from './migrations.js';
-import { Checkpointer } from './checkpointer.js';
+import { Checkpointer, WRITER_CHECKPOINT_PAGES } from './checkpointer.js';
 import { GroupCommit } from './group-commit.js';
 import { ObjectValues, type ValuesTable } from './object-values.js';
 import { ReadBatch } from './read-batch.js';
@@ -126,11 +126,12 @@ export function openSqliteStore(path: string): SqliteStore {
     // writes change is copied to the database file once per checkpoint, and each checkpoint
     // syncs. Under a stream of writes a worker thread copies the pages first (checkpointer.ts);
     // this checkpoint then copies only the last few, and lets the next transaction start the WAL
-    // over. It still holds its COMMIT, on the event loop, for its two fsyncs (some 30 ms here):
+    // over. It still holds its COMMIT, on the event loop, for its two fsyncs (the worker writes
+    // most of the pages it copied out first, checkpointer.ts):
     // at 10,000 pages that was 11 to 20% of the time batches took under a stream of creates, at
     // 40,000 4 to 6%, and creates went 4 to 9% faster; at 100,000 they were slower again, the
     // WAL file growing where it would otherwise be written over (bench/README.md).
-    db.pragma('wal_autocheckpoint = 40000');
+    db.pragma(`wal_autocheckpoint = ${WRITER_CHECKPOINT_PAGES}`);
     db.pragma('foreign_keys = ON');
     migrate(db);
     // 8 MiB of page cache of its own. A read by id walks the records table by rowid

@@ -1,7 +1,8 @@
 /**
  * WAL checkpoints on a worker thread (src/store/sqlite/checkpointer.ts). What must hold: once
  * enough records were written, the WAL's pages reach the database file without the writer
- * checkpointing; before that no thread is started; closing stops the worker's connection, so
+ * checkpointing, and the worker writes the file out after each checkpoint; before that no thread
+ * is started; closing stops the worker's connection, so
  * that the writer, closed last, checkpoints the WAL and removes it; and a kill -9 while it runs
  * loses no acknowledged write.
  */
@@ -60,7 +61,7 @@ async function copiedToFile(path: string, rows = ROWS): Promise<void> {
 
 test('after enough record writes the worker copies the WAL into the database file, the writer idle', async () => {
   const { path, writer } = walOnly();
-  const checkpoints = new Checkpointer(path, { startAfterWrites: 100, intervalMs: 5 });
+  const checkpoints = new Checkpointer(path, { ...CHECKPOINTER_DEFAULTS, startAfterWrites: 100, intervalMs: 5 });
   open.push(checkpoints);
   checkpoints.written(60);
   checkpoints.written(60);
@@ -75,9 +76,35 @@ test('after enough record writes the worker copies the WAL into the database fil
   assert.equal(reader.prepare('SELECT count(*) FROM t').pluck().get(), 2 * ROWS);
 });
 
+/** Two checkpoints by a worker flushing from `flushFromFrames` on: its flush count after each. */
+async function flushesAfterTwoCheckpoints(flushFromFrames: number): Promise<[number, number]> {
+  const { path, writer } = walOnly();
+  const checkpoints = new Checkpointer(path, { startAfterWrites: 1, intervalMs: 5, flushFromFrames });
+  open.push(checkpoints);
+  const counts: number[] = [];
+  for (let pass = 1; pass <= 2; pass++) {
+    if (pass > 1) addRows(writer);
+    checkpoints.written(1);
+    await copiedToFile(path, pass * ROWS);
+    // The flush follows the copy in the same turn of the worker: a pass later it has been counted.
+    const polled = await pollUntil(async () => checkpoints.flushes, (f) => f >= pass, { timeoutMs: 2_000 });
+    counts.push(polled.value);
+  }
+  return counts as [number, number];
+}
+
+test('past flushFromFrames frames of WAL, the worker writes the database file out after each checkpoint', async () => {
+  // ROWS rows of 2 KB are some 200 frames.
+  assert.deepEqual(await flushesAfterTwoCheckpoints(1), [1, 2]);
+});
+
+test('below flushFromFrames, the worker leaves syncing the database file to SQLite', async () => {
+  assert.deepEqual(await flushesAfterTwoCheckpoints(1_000_000), [0, 0]);
+});
+
 test('fewer writes than startAfterWrites start no worker: the WAL stays where it is', async () => {
   const { path, emptySize } = walOnly();
-  const checkpoints = new Checkpointer(path, { startAfterWrites: 100, intervalMs: 5 });
+  const checkpoints = new Checkpointer(path, { ...CHECKPOINTER_DEFAULTS, startAfterWrites: 100, intervalMs: 5 });
   open.push(checkpoints);
   checkpoints.written(99);
   await new Promise((resolve) => setTimeout(resolve, 300));
@@ -86,7 +113,7 @@ test('fewer writes than startAfterWrites start no worker: the WAL stays where it
 
 test('close() closes the worker connection: the writer, closed after it, removes the WAL', async () => {
   const { path, writer } = walOnly();
-  const checkpoints = new Checkpointer(path, { startAfterWrites: 1, intervalMs: 5 });
+  const checkpoints = new Checkpointer(path, { ...CHECKPOINTER_DEFAULTS, startAfterWrites: 1, intervalMs: 5 });
   checkpoints.written(1);
   await copiedToFile(path);
   await checkpoints.close();
@@ -95,7 +122,7 @@ test('close() closes the worker connection: the writer, closed after it, removes
 });
 
 test('an in-memory database gets no worker, and closes at once', async () => {
-  const checkpoints = new Checkpointer(':memory:', { startAfterWrites: 1, intervalMs: 5 });
+  const checkpoints = new Checkpointer(':memory:', { ...CHECKPOINTER_DEFAULTS, startAfterWrites: 1, intervalMs: 5 });
   checkpoints.written(10);
   await checkpoints.close();
 });
