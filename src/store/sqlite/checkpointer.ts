@@ -22,7 +22,7 @@ import { Worker } from 'node:worker_threads';
  * after each checkpoint. SQLite syncs the file only when a checkpoint has copied the WAL up to its
  * end, and under a stream of writes the worker's never do: the writer appends while they copy. So
  * the pages they copied waited for the writer's checkpoint, whose sync then wrote them all out
- * inside a COMMIT, on the event loop: 110 to 126 ms each time under a stream of creates, paid by
+ * inside a COMMIT, on the event loop: mostly 108 to 126 ms under a stream of creates, paid by
  * every request waiting meanwhile. Flushed by the worker once the WAL is three quarters full, most
  * are on disk by then, and that sync took 44 to 66 ms (bench/README.md). Not after every
  * checkpoint: a page that the writes keep changing (an index's right edge) would then be written
