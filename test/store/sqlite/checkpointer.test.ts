@@ -1,10 +1,10 @@
 /**
  * WAL checkpoints on a worker thread (src/store/sqlite/checkpointer.ts). What must hold: once
  * enough records were written, the WAL's pages reach the database file without the writer
- * checkpointing, and the worker writes the file out after each checkpoint; before that no thread
- * is started; closing stops the worker's connection, so
- * that the writer, closed last, checkpoints the WAL and removes it; and a kill -9 while it runs
- * loses no acknowledged write.
+ * checkpointing, and once the WAL has grown past a threshold the worker also syncs the file after
+ * each checkpoint; before that no thread is started; closing stops the worker's connection, so that
+ * the writer, closed last, checkpoints the WAL and removes it; and a kill -9 while it runs loses no
+ * acknowledged write.
  */
 import Database from 'better-sqlite3';
 import assert from 'node:assert/strict';
